@@ -1,0 +1,81 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Debian's multiarch triplet: GLib keeps glibconfig.h under /usr/lib/<triplet>.
+#if arch(arm64)
+let multiarch = "aarch64-linux-gnu"
+#else
+let multiarch = "x86_64-linux-gnu"
+#endif
+
+/// The include folders pkg-config names for gstreamer-1.0 and friends. They are
+/// spelled out rather than read through `pkgConfig:` because GLib's .pc files
+/// carry `-pthread`, which SwiftPM rejects with a warning on every build.
+let includeDirs = [
+    "/usr/include/gstreamer-1.0",
+    "/usr/include/glib-2.0",
+    "/usr/lib/\(multiarch)/glib-2.0/include",
+]
+let cIncludes: [CSetting] = [.unsafeFlags(includeDirs.map { "-I\($0)" })]
+let swiftIncludes: [SwiftSetting] = [.unsafeFlags(includeDirs.flatMap { ["-Xcc", "-I\($0)"] })]
+
+/// One system-library target per Debian -dev package (module map + link
+/// lines), under Sources/GstSwiftBridge next to the C glue.
+func systemLibrary(_ name: String) -> Target {
+    .systemLibrary(
+        name: name,
+        path: "Sources/GstSwiftBridge/\(name)",
+        providers: [.apt(["libgstreamer1.0-dev", "libgstreamer-plugins-base1.0-dev",
+                          "libgstrtspserver-1.0-dev", "libjansson-dev", "libcivetweb-dev"])]
+    )
+}
+
+let package = Package(
+    name: "swift-multiurisrc",
+    products: [
+        // GStreamer finds the plugin by file name: libgstswiftmultiurisrc.so.
+        .library(name: "gstswiftmultiurisrc", type: .dynamic, targets: ["swiftmultiurisrc"]),
+    ],
+    targets: [
+        systemLibrary("CGStreamer"),
+        systemLibrary("CGstBase"),
+        systemLibrary("CGstVideo"),
+        systemLibrary("CGstApp"),
+        systemLibrary("CGstRtspServer"),
+        systemLibrary("CJansson"),
+        systemLibrary("CCivetweb"),
+        .target(
+            name: "GstSwiftBridge",
+            dependencies: ["CGStreamer", "CGstBase", "CGstVideo", "CGstApp",
+                           "CGstRtspServer", "CJansson", "CCivetweb"],
+            path: "Sources/GstSwiftBridge/glue",
+            cSettings: cIncludes,
+            // The C glue calls into every library; Swift's autolinking only
+            // covers modules that Swift code imports, so name them all here.
+            linkerSettings: [
+                "gstreamer-1.0", "gobject-2.0", "glib-2.0", "gstbase-1.0", "gstvideo-1.0",
+                "gstapp-1.0", "gstrtspserver-1.0", "gstrtsp-1.0", "gstsdp-1.0", "gstnet-1.0",
+                "jansson", "civetweb",
+            ].map { .linkedLibrary($0) }
+        ),
+        .target(
+            name: "swiftcustomevents",
+            dependencies: ["GstSwiftBridge"],
+            path: "Sources/swiftcustomevents",
+            swiftSettings: swiftIncludes
+        ),
+        .target(
+            name: "swiftmultiurisrc",
+            dependencies: ["GstSwiftBridge", "swiftcustomevents"],
+            path: "Sources/swiftmultiurisrc",
+            swiftSettings: swiftIncludes
+        ),
+        .testTarget(
+            name: "swiftmultiurisrcTests",
+            dependencies: ["swiftmultiurisrc", "swiftcustomevents", "GstSwiftBridge"],
+            path: "Tests/swiftmultiurisrcTests",
+            swiftSettings: swiftIncludes
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

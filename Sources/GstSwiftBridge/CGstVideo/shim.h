@@ -1,0 +1,2 @@
+#pragma once
+#include <gst/video/video.h>

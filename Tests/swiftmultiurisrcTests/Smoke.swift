@@ -1,0 +1,3 @@
+import Testing
+@testable import swiftmultiurisrc
+@Test func smoke() { #expect(true) }
