@@ -35,6 +35,9 @@ let package = Package(
     products: [
         // GStreamer finds the plugin by file name: libgstswiftmultiurisrc.so.
         .library(name: "gstswiftmultiurisrc", type: .dynamic, targets: ["swiftmultiurisrc"]),
+        // The C API of the custom events (DeepStream's gst_nvevent_* names) for
+        // C elements: header and .pc file under Sources/swiftcustomevents/c-api.
+        .library(name: "swiftcustomevents", type: .dynamic, targets: ["swiftcustomevents"]),
     ],
     targets: [
         systemLibrary("CGStreamer"),
@@ -62,6 +65,7 @@ let package = Package(
             name: "swiftcustomevents",
             dependencies: ["GstSwiftBridge"],
             path: "Sources/swiftcustomevents",
+            exclude: ["c-api"],
             swiftSettings: swiftIncludes
         ),
         .target(
@@ -74,6 +78,12 @@ let package = Package(
             name: "swiftmultiurisrcTests",
             dependencies: ["swiftmultiurisrc", "swiftcustomevents", "GstSwiftBridge"],
             path: "Tests/swiftmultiurisrcTests",
+            swiftSettings: swiftIncludes
+        ),
+        .testTarget(
+            name: "swiftcustomeventsTests",
+            dependencies: ["swiftcustomevents", "GstSwiftBridge"],
+            path: "Tests/swiftcustomeventsTests",
             swiftSettings: swiftIncludes
         ),
     ],

@@ -1,0 +1,3 @@
+import Testing
+import swiftcustomevents
+@Test func lifecycleEventsAreEquatable() { #expect(LifecycleEvent.padAdded(sourceId: 1) != .padAdded(sourceId: 2)) }
