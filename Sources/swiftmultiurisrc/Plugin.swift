@@ -1,7 +1,12 @@
 import CGStreamer
 import GstSwiftBridge
 
+/// Entry point called by GST_PLUGIN_DEFINE (C glue): registers every element
+/// of the plugin.
 @_cdecl("gsb_swift_plugin_init")
 func pluginInit(_ plugin: OpaquePointer?) -> gboolean {
-    return 1
+    let ok = StreamMux.register(plugin)
+        && MultiUriSrcBin.register(plugin)
+        && EventElements.register(plugin)
+    return ok.gboolean
 }

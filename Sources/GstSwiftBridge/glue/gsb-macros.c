@@ -255,3 +255,83 @@ gsb_param_flags_readonly (void)
 {
   return G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 }
+
+void gsb_pad_stream_lock (GstPad * pad) { GST_PAD_STREAM_LOCK (pad); }
+void gsb_pad_stream_unlock (GstPad * pad) { GST_PAD_STREAM_UNLOCK (pad); }
+void gsb_pad_set_proxy_caps (GstPad * pad) { GST_PAD_SET_PROXY_CAPS (pad); }
+gboolean gsb_pad_is_eos (GstPad * pad) { return GST_PAD_IS_EOS (pad); }
+
+GstClockTime
+gsb_element_running_time (GstElement * element)
+{
+  GstClock *clock = gst_element_get_clock (element);
+  GstClockTime now, base;
+  if (clock == NULL)
+    return GST_CLOCK_TIME_NONE;
+  now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+  base = gst_element_get_base_time (element);
+  return now > base ? now - base : 0;
+}
+
+GstState gsb_transition_current (GstStateChange t) { return GST_STATE_TRANSITION_CURRENT (t); }
+GstState gsb_transition_next (GstStateChange t) { return GST_STATE_TRANSITION_NEXT (t); }
+
+GstCaps *
+gsb_caps_with_variable_framerate (const GstCaps * caps)
+{
+  GstCaps *out = gst_caps_copy (caps);
+  guint i;
+  for (i = 0; i < gst_caps_get_size (out); i++)
+    gst_structure_set (gst_caps_get_structure (out, i), "framerate",
+        GST_TYPE_FRACTION, 0, 1, NULL);
+  return out;
+}
+
+GstCaps *
+gsb_caps_new_video (const gchar * format, gint width, gint height,
+    gboolean square_pixels)
+{
+  GstCaps *caps = gst_caps_new_empty_simple ("video/x-raw");
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  if (format != NULL)
+    gst_structure_set (s, "format", G_TYPE_STRING, format, NULL);
+  if (width > 0 && height > 0)
+    gst_structure_set (s, "width", G_TYPE_INT, width, "height", G_TYPE_INT,
+        height, NULL);
+  if (square_pixels)
+    gst_structure_set (s, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+  return caps;
+}
+
+GstSegment *
+gsb_segment_new_time (void)
+{
+  GstSegment *s = gst_segment_new ();
+  gst_segment_init (s, GST_FORMAT_TIME);
+  return s;
+}
+
+void
+gsb_segment_free (GstSegment * segment)
+{
+  gst_segment_free (segment);
+}
+
+GstClockTime
+gsb_segment_running_time (const GstSegment * segment, GstClockTime ts)
+{
+  if (segment->format != GST_FORMAT_TIME || !GST_CLOCK_TIME_IS_VALID (ts))
+    return GST_CLOCK_TIME_NONE;
+  return gst_segment_to_running_time (segment, GST_FORMAT_TIME, ts);
+}
+
+GstState
+gsb_element_current_state (GstElement * element)
+{
+  GstState s;
+  GST_OBJECT_LOCK (element);
+  s = GST_STATE (element);
+  GST_OBJECT_UNLOCK (element);
+  return s;
+}

@@ -123,3 +123,42 @@ GType gsb_enum_register (const gchar * type_name, guint n_values,
 GParamFlags gsb_param_flags_readwrite (gboolean mutable_playing);
 GParamFlags gsb_param_flags_readonly (void);
 G_END_DECLS
+
+G_BEGIN_DECLS
+/* GST_PAD_STREAM_LOCK / UNLOCK: the lock GStreamer itself uses to serialize
+ * data flow on a pad (funnel-style elements take it on their src pad). */
+void gsb_pad_stream_lock (GstPad * pad);
+void gsb_pad_stream_unlock (GstPad * pad);
+void gsb_pad_set_proxy_caps (GstPad * pad);
+gboolean gsb_pad_is_eos (GstPad * pad);
+/* The running time of an element now (clock time - base time), or
+ * GST_CLOCK_TIME_NONE without a clock. */
+GstClockTime gsb_element_running_time (GstElement * element);
+/* GST_STATE_TRANSITION_CURRENT / NEXT */
+GstState gsb_transition_current (GstStateChange transition);
+GstState gsb_transition_next (GstStateChange transition);
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* A copy of caps with framerate=0/1 in every structure (interleaved output
+ * of several sources has no single frame rate). */
+GstCaps *gsb_caps_with_variable_framerate (const GstCaps * caps);
+/* video/x-raw caps for a capsfilter: format may be NULL, width/height 0 to
+ * leave them free. */
+GstCaps *gsb_caps_new_video (const gchar * format, gint width, gint height,
+    gboolean square_pixels);
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* The GstSegment a SEGMENT event carries, copied into a heap box the caller
+ * frees with gsb_segment_free (so Swift can keep it without layout games). */
+GstSegment *gsb_segment_new_time (void);
+void gsb_segment_free (GstSegment * segment);
+/* Running time of a buffer timestamp in a segment, NONE when outside. */
+GstClockTime gsb_segment_running_time (const GstSegment * segment,
+    GstClockTime ts);
+G_END_DECLS
+
+G_BEGIN_DECLS
+GstState gsb_element_current_state (GstElement * element);    /* GST_STATE */
+G_END_DECLS

@@ -1,0 +1,169 @@
+import CGStreamer
+import GstSwiftBridge
+import Glibc
+import swiftcustomevents
+
+/// StreamControl: what REST requests (and action signals) do to the bin.
+extension MultiUriSrcBin: StreamControl {
+    func addStream(_ request: AddStreamRequest) throws(ControlError) -> StreamInfo {
+        let info = try onControl { () throws(ControlError) in try addStreamOnQueue(request) }
+        guard let waitMs = request.waitForFirstFrameMs, waitMs > 0 else { return info }
+        return waitForFirstFrame(sourceId: info.sourceId, cameraId: request.cameraId, timeoutMs: waitMs) ?? info
+    }
+
+    /// Polls the slot until it plays or fails, at most `timeoutMs` (outside
+    /// the control queue, so other requests go on meanwhile).
+    private func waitForFirstFrame(sourceId: UInt32, cameraId: String, timeoutMs: UInt32) -> StreamInfo? {
+        let deadline = g_get_monotonic_time() + gint64(timeoutMs) * 1000
+        while g_get_monotonic_time() < deadline {
+            let slot = state.withLock { $0?.slots[sourceId] }
+            guard let slot, slot.sensorId == cameraId else { return nil }
+            let info = slot.info()
+            if info.state != .starting { return info }
+            usleep(5_000)
+        }
+        return state.withLock { $0?.slots[sourceId] }?.info()
+    }
+
+    func removeStream(cameraId: String, url: String?) throws(ControlError) -> StreamInfo {
+        try onControl { () throws(ControlError) in try removeStreamOnQueue(cameraId: cameraId, url: url) }
+    }
+
+    func streams() -> [StreamInfo] {
+        let slots = state.withLock { st in st.map { Array($0.slots.values) } ?? [] }
+        return slots.sorted { $0.sourceId < $1.sourceId }.map { $0.info() }
+    }
+
+    func resolveStream(_ streamId: String) -> StreamInfo? {
+        let slot: SourceSlot? = state.withLock { st in
+            guard let st else { return nil }
+            if let id = UInt32(streamId), let slot = st.slots[id] { return slot }
+            return st.slots.values.first { $0.sensorId == streamId }
+        }
+        return slot?.info()
+    }
+
+    func pushDownstream(_ event: ControlEvent) throws(ControlError) {
+        guard state.withLock({ $0 != nil }) else { throw .unavailable("element is not running") }
+        guard gst_pad_push_event(srcPad.ptr, event.makeEvent()) != 0 else {
+            throw .unavailable("event not delivered: the src pad is not linked or not flowing")
+        }
+    }
+
+    func applySourceSetting(sourceId: UInt32, _ setting: SourceSetting) throws(ControlError) {
+        try onControl { () throws(ControlError) in try applySourceSettingOnQueue(sourceId: sourceId, setting) }
+    }
+
+    private func applySourceSettingOnQueue(sourceId: UInt32, _ setting: SourceSetting) throws(ControlError) {
+        guard let slot = state.withLock({ $0?.slots[sourceId] }) else {
+            throw .notFound("no stream with source id \(sourceId)")
+        }
+        guard let branch = slot.branch.withLock({ $0 }) else {
+            throw .conflict("stream \(sourceId) is \(slot.info().state.rawValue), not playing")
+        }
+        let s = settings.withLock { $0 }
+        switch setting {
+        case let .dropFrameInterval(n):
+            slot.dropper.withLock { $0.interval = n }
+            forEachElement(in: branch.bin.ptr) { e in
+                if isDecoder(e) { applyDecoderProperties(e, dropFrameInterval: n, skipFrames: nil, lowLatency: nil, settings: s) }
+            }
+        case let .skipFrames(n):
+            slot.decoderContext.withLock { $0 }?.keyFramesOnly.store(n == 2, ordering: .relaxed)
+            forEachElement(in: branch.bin.ptr) { e in
+                if isDecoder(e) { applyDecoderProperties(e, dropFrameInterval: nil, skipFrames: n, lowLatency: nil, settings: s) }
+            }
+        case let .lowLatencyMode(on):
+            forEachElement(in: branch.bin.ptr) { e in
+                if isDecoder(e) { applyDecoderProperties(e, dropFrameInterval: nil, skipFrames: nil, lowLatency: on, settings: s) }
+            }
+        case let .sourceCrop(rect):
+            let (w, h) = try frameSize(of: branch.crop, pad: "sink", field: "src_crop")
+            guard rect.width > 0, rect.height > 0,
+                  UInt64(rect.left) + UInt64(rect.width) <= UInt64(w),
+                  UInt64(rect.top) + UInt64(rect.height) <= UInt64(h) else {
+                throw .badRequest(field: "src_crop", detail: "\(rect.left):\(rect.top):\(rect.width):\(rect.height) is outside the \(w)x\(h) frame")
+            }
+            gsb_object_set_int(branch.crop.raw, "left", Int32(rect.left))
+            gsb_object_set_int(branch.crop.raw, "top", Int32(rect.top))
+            gsb_object_set_int(branch.crop.raw, "right", Int32(w - rect.left - rect.width))
+            gsb_object_set_int(branch.crop.raw, "bottom", Int32(h - rect.top - rect.height))
+        case let .destinationCrop(rect):
+            let (w, h) = try frameSize(of: branch.box, pad: "src", field: "dest_crop")
+            guard rect.width > 0, rect.height > 0,
+                  UInt64(rect.left) + UInt64(rect.width) <= UInt64(w),
+                  UInt64(rect.top) + UInt64(rect.height) <= UInt64(h) else {
+                throw .badRequest(field: "dest_crop", detail: "\(rect.left):\(rect.top):\(rect.width):\(rect.height) is outside the \(w)x\(h) frame")
+            }
+            // Scale into the rectangle, then border it back to the frame size.
+            branch.setOutputSize(width: rect.width, height: rect.height, keepAspect: s.enablePadding)
+            gsb_object_set_int(branch.box.raw, "left", -Int32(rect.left))
+            gsb_object_set_int(branch.box.raw, "top", -Int32(rect.top))
+            gsb_object_set_int(branch.box.raw, "right", -Int32(w - rect.left - rect.width))
+            gsb_object_set_int(branch.box.raw, "bottom", -Int32(h - rect.top - rect.height))
+        case let .flipMethod(m):
+            // nvvideoconvert's flip-method numbering → GstVideoOrientationMethod.
+            let map: [UInt32: Int32] = [0: 0, 1: 3, 2: 2, 3: 1, 4: 4, 5: 7, 6: 5, 7: 6]
+            guard let direction = map[m] else { throw .badRequest(field: "flip_method", detail: "must be 0-7") }
+            _ = gsb_object_set_from_string(branch.flip.raw, "video-direction", "\(direction)")
+        case let .interpolationMethod(m):
+            // nvvideoconvert's interpolation-method → videoscale's method.
+            let map: [UInt32: Int32] = [0: 0, 1: 1, 2: 2, 3: 2, 4: 3, 5: 1, 6: 1]
+            guard let method = map[m] else { throw .badRequest(field: "interpolation_method", detail: "must be 0-6") }
+            _ = gsb_object_set_from_string(branch.scale.raw, "method", "\(method)")
+        }
+        binLog.info(element.raw, "source \(sourceId): applied \(setting)")
+    }
+
+    /// The negotiated width and height at an element's pad.
+    private func frameSize(of element: ObjectRef<GstElement>, pad name: String, field: String) throws(ControlError) -> (UInt32, UInt32) {
+        guard let pad = gst_element_get_static_pad(element.ptr, name) else {
+            throw .internalError("no \(name) pad")
+        }
+        defer { gst_object_unref(UnsafeMutableRawPointer(pad)) }
+        guard let caps = gst_pad_get_current_caps(pad) else {
+            throw .conflict("\(field): the stream has not negotiated a frame size yet")
+        }
+        defer { gsb_caps_unref(caps) }
+        var w: gint = 0, h: gint = 0
+        guard let s = gst_caps_get_structure(caps, 0),
+              gst_structure_get_int(s, "width", &w) != 0, gst_structure_get_int(s, "height", &h) != 0,
+              w > 0, h > 0 else {
+            throw .conflict("\(field): the stream has no frame size")
+        }
+        return (UInt32(w), UInt32(h))
+    }
+
+    func setMuxerProperty(_ setting: MuxerSetting) throws(ControlError) {
+        guard let muxer = state.withLock({ $0?.muxer }) else { throw .unavailable("element is not running") }
+        let (name, value): (String, String) = switch setting {
+        case let .batchedPushTimeout(v): ("batched-push-timeout", "\(v)")
+        case let .maxLatency(v): ("max-latency", "\(v)")
+        }
+        guard gsb_object_has_property(muxer.element.raw, name) != 0 else {
+            let factory = gst_element_get_factory(muxer.element.ptr)
+                .map { objectName(UnsafeMutableRawPointer($0)) } ?? "muxer"
+            throw .unsupported("the muxer (\(factory)) has no property \(name)")
+        }
+        _ = gsb_object_set_from_string(muxer.element.raw, name, value)
+        if case let .batchedPushTimeout(v) = setting { settings.withLock { $0.batchedPushTimeout = v } }
+    }
+
+    func quit() throws(ControlError) {
+        guard state.withLock({ $0 != nil }) else { throw .unavailable("element is not running") }
+        if let s = gst_structure_new_empty("force-pipeline-eos") {
+            setStructureBool(s, "force_eos", true)
+            gst_element_post_message(element.ptr, gst_message_new_element(cast(element.ptr, to: GstObject.self), s))
+        }
+        state.withLock { $0?.eosSent = true }
+        gst_pad_push_event(srcPad.ptr, gst_event_new_eos())
+    }
+
+    var isReady: Bool {
+        guard state.withLock({ $0 != nil }) else { return false }
+        var current = GST_STATE_NULL
+        var pending = GST_STATE_NULL
+        gst_element_get_state(element.ptr, &current, &pending, 0)
+        return current == GST_STATE_PLAYING
+    }
+}

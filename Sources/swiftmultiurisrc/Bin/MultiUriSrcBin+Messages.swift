@@ -1,0 +1,64 @@
+import CGStreamer
+import GstSwiftBridge
+
+extension MultiUriSrcBin {
+    /// GstBin::handle_message: an error inside one source must not stop the
+    /// pipeline. It becomes a warning naming the source, the source leaves
+    /// the pipeline, and its slot stays in state `error` for stream-info.
+    func handleMessage(_ message: UnsafeMutablePointer<GstMessage>) {
+        if gsb_message_type(message) == GST_MESSAGE_ERROR,
+           let src = gsb_message_src(message),
+           let slot = slotOwning(UnsafeMutableRawPointer(src)) {
+            var text: UnsafeMutablePointer<gchar>?
+            var debug: UnsafeMutablePointer<gchar>?
+            gsb_message_parse_error_or_warning(message, &text, &debug)
+            let reason = takeGString(text) ?? "unknown error"
+            let details = takeGString(debug)
+            gsb_message_unref(message)
+            let alreadyFailed = slot.runtime.withLock { rt -> Bool in
+                defer { rt.state = .error; rt.lastError = reason }
+                return rt.state == .error
+            }
+            guard !alreadyFailed else { return }
+            postWarning(.resource, code: GST_RESOURCE_ERROR_FAILED.rawValue,
+                        text: "source \(slot.sourceId) (\(slot.sensorId), \(slot.maskedUri)) failed and was removed: \(reason)",
+                        debug: details)
+            postSourceError(slot, reason: reason)
+            controlQueue.async { [weak self] in
+                guard let self else { return }
+                self.detach(slot, pushLifecycle: true)
+                self.applyLayout()
+            }
+            return
+        }
+        gsb_parent_handle_message(binRef, message)
+    }
+
+    /// Element message `stream-error` (ours): source-id, sensor-id, reason.
+    private func postSourceError(_ slot: SourceSlot, reason: String) {
+        guard let s = gst_structure_new_empty("stream-error") else { return }
+        setStructureUInt(s, "source-id", slot.sourceId)
+        setStructureString(s, "sensor-id", slot.sensorId)
+        setStructureString(s, "sensor-name", slot.sensorName)
+        setStructureString(s, "uri", slot.maskedUri)
+        setStructureString(s, "reason", reason)
+        gst_element_post_message(element.ptr, gst_message_new_element(cast(element.ptr, to: GstObject.self), s))
+    }
+
+    /// The source whose bin contains `object` (walking up the parents).
+    func slotOwning(_ object: UnsafeMutableRawPointer) -> SourceSlot? {
+        let bins: [(UnsafeMutableRawPointer, SourceSlot)] = state.withLock { st in
+            guard let st else { return [] }
+            return st.slots.values.compactMap { slot in slot.branch.withLock { b in b.map { ($0.bin.raw, slot) } } }
+        }
+        guard !bins.isEmpty else { return nil }
+        var current: UnsafeMutableRawPointer? = object
+        var depth = 0
+        while let obj = current, depth < 64 {
+            if let match = bins.first(where: { $0.0 == obj }) { return match.1 }
+            current = gsb_object_parent(obj).map { UnsafeMutableRawPointer($0) }
+            depth += 1
+        }
+        return nil
+    }
+}

@@ -1,0 +1,417 @@
+import CGStreamer
+import Dispatch
+import GstSwiftBridge
+import Synchronization
+import swiftcustomevents
+
+let binLog = DebugCategory("swiftmultiurisrcbin", description: "swift-multiurisrc source bin")
+
+/// `swiftmultiurisrcbin`: many URIs into one muxed `src` pad, controlled at
+/// run time through `StreamControl` (the REST server, action signals).
+///
+/// Threads: the application thread runs `changeState`; GStreamer's
+/// streaming threads run the pad probes; civetweb's threads run REST
+/// requests. Every change to the pipeline (adding, removing, looping,
+/// tearing down a source) runs on `controlQueue`, one at a time, so no two
+/// of them interleave and no streaming thread ever waits for one.
+///
+/// Lock order: `settings` → `state` → a slot's `branch` → a slot's
+/// `runtime`/`dropper`. No lock is held while calling into GStreamer: each
+/// method copies what it needs out of the lock first.
+final class MultiUriSrcBin: @unchecked Sendable {
+    /// The GObject instance. Not retained: it owns us and outlives us.
+    let element: ObjectRef<GstElement>
+    /// The always `src` ghost pad; its target is the muxer's output.
+    let srcPad: ObjectRef<GstPad>
+    let settings = Mutex(Settings())
+    /// nil in NULL; built on NULL→READY, dropped on READY→NULL.
+    let state = Mutex<State?>(nil)
+    /// Serializes every pipeline change (see the type's comment).
+    let controlQueue = DispatchQueue(label: "swiftmultiurisrcbin.control")
+    private static let onControlQueue = DispatchSpecificKey<Bool>()
+
+    /// What exists between READY and NULL.
+    struct State: @unchecked Sendable {
+        /// The muxer and what follows it, in the bin.
+        var muxer: MuxerAdapter
+        /// Every source by source id, including ended or failed ones kept
+        /// for stream-info until removed.
+        var slots: [UInt32: SourceSlot] = [:]
+        /// The REST server, when `port` is not "0".
+        var server: (any ControlServer)?
+        /// EOS went downstream (app/quit, or the last source ended).
+        var eosSent = false
+        /// Whether the bin reached PLAYING at least once (sources added after
+        /// that start at the current running time).
+        var playing = false
+    }
+
+    init(element: UnsafeMutablePointer<GstElement>) {
+        self.element = ObjectRef(element)
+        let ghost = gst_ghost_pad_new_no_target_from_template(
+            "src", gst_element_get_pad_template(element, "src"))!
+        srcPad = ObjectRef(ghost)
+        gst_element_add_pad(element, ghost)
+        controlQueue.setSpecific(key: Self.onControlQueue, value: true)
+    }
+
+    /// Runs `body` on the control queue and waits for it; inline when already
+    /// there (a bus sync handler may call back into us from it).
+    func onControl<T>(_ body: () throws(ControlError) -> T) throws(ControlError) -> T {
+        if DispatchQueue.getSpecific(key: Self.onControlQueue) == true { return try body() }
+        let result: Result<T, ControlError> = controlQueue.sync {
+            do throws(ControlError) { return .success(try body()) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    var binRef: UnsafeMutablePointer<GstBin> { cast(element.ptr, to: GstBin.self) }
+
+    // MARK: - State changes
+
+    func changeState(_ transition: GstStateChange) -> GstStateChangeReturn {
+        // Before chaining up: build what the children need.
+        switch transition {
+        case GST_STATE_CHANGE_NULL_TO_READY:
+            do throws(ControlError) { try onControl { () throws(ControlError) in try start() } } catch {
+                postError(.core, code: GST_CORE_ERROR_STATE_CHANGE.rawValue,
+                          text: error.detail, debug: "swiftmultiurisrcbin failed to start")
+                return GST_STATE_CHANGE_FAILURE
+            }
+        case GST_STATE_CHANGE_READY_TO_NULL:
+            // Stop taking requests first: mg_stop waits for running handlers,
+            // which may need the control queue, so this runs outside it.
+            let server = state.withLock { s -> (any ControlServer)? in
+                let server = s?.server
+                s?.server = nil
+                return server
+            }
+            server?.stop()
+        default:
+            break
+        }
+
+        let next = gsb_transition_next(transition)
+        let downwards = next.rawValue < gsb_transition_current(transition).rawValue
+        // Sources are locked out of the bin's own state changes (a failing
+        // source must not fail the bin): they follow here, going down before
+        // the muxer and up after it.
+        if downwards { setSourcesState(next) }
+        var ret = gsb_parent_change_state(element.ptr, transition)
+        if ret == GST_STATE_CHANGE_FAILURE { return ret }
+        if !downwards { setSourcesState(next) }
+
+        // After chaining up.
+        switch transition {
+        case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+            state.withLock { $0?.playing = true }
+        case GST_STATE_CHANGE_READY_TO_NULL:
+            _ = try? onControl { () throws(ControlError) in stop() }
+        default:
+            break
+        }
+        let live = settings.withLock { $0.liveSource }
+        if live && (transition == GST_STATE_CHANGE_READY_TO_PAUSED
+                    || transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED) {
+            ret = GST_STATE_CHANGE_NO_PREROLL
+        }
+        return ret
+    }
+
+    /// NULL→READY: the muxer, the static sources, the REST server.
+    private func start() throws(ControlError) {
+        let s = settings.withLock { $0 }
+        guard s.mode == 0 else { throw .unsupported("mode=audio is not supported; use mode=video") }
+        let muxer: MuxerAdapter
+        do { muxer = try MuxerAdapter.make(s.muxer, settings: s) } catch {
+            switch error {
+            case let .missingFactory(name):
+                throw .unavailable("muxer factory '\(name)' not found (property muxer)")
+            case let .noRequestPads(name):
+                throw .unavailable("muxer '\(name)' has no sink_%u request pads (property muxer)")
+            }
+        }
+        for e in muxer.elements { gst_bin_add(binRef, e.ptr) }
+        for (a, b) in zip(muxer.elements, muxer.elements.dropFirst()) {
+            gst_element_link(a.ptr, b.ptr)
+        }
+        if let target = gst_element_get_static_pad(muxer.output.ptr, "src") {
+            gst_ghost_pad_set_target(cast(srcPad.ptr, to: GstGhostPad.self), target)
+            gst_object_unref(UnsafeMutableRawPointer(target))
+        }
+        state.withLock { $0 = State(muxer: muxer) }
+        binLog.info(element.raw, "started with muxer \(s.muxer)")
+
+        for (index, uri) in s.uriList.enumerated() where !uri.isEmpty {
+            let id = index < s.sensorIdList.count && !s.sensorIdList[index].isEmpty
+                ? s.sensorIdList[index] : "\(index)"
+            let name = index < s.sensorNameList.count && !s.sensorNameList[index].isEmpty
+                ? s.sensorNameList[index] : id
+            do {
+                _ = try addStreamOnQueue(AddStreamRequest(cameraId: id, cameraName: name, uri: uri))
+            } catch {
+                postWarning(.resource, code: GST_RESOURCE_ERROR_FAILED.rawValue,
+                            text: "uri-list entry \(index) not added: \(error.detail)", debug: nil)
+            }
+        }
+
+        if s.port != "0" {
+            do throws(ControlError) {
+                let server = try startServer(s)
+                state.withLock { $0?.server = server }
+            } catch {
+                stop()
+                throw error
+            }
+        }
+    }
+
+    /// READY→NULL (children already in NULL): remove everything.
+    private func stop() {
+        guard let old = state.withLock({ s -> State? in defer { s = nil }; return s }) else { return }
+        for slot in old.slots.values.sorted(by: { $0.sourceId < $1.sourceId }) {
+            detach(slot, pushLifecycle: false)
+        }
+        gst_ghost_pad_set_target(cast(srcPad.ptr, to: GstGhostPad.self), nil)
+        for e in old.muxer.elements.reversed() {
+            gst_element_set_state(e.ptr, GST_STATE_NULL)
+            gst_bin_remove(binRef, e.ptr)
+        }
+        binLog.info(element.raw, "stopped")
+    }
+
+    /// Moves every source's elements to `target`; a source that fails is
+    /// detached (its error message says why).
+    private func setSourcesState(_ target: GstState) {
+        _ = try? onControl { () throws(ControlError) in
+            let branches = state.withLock { st in
+                st?.slots.values.compactMap { slot in slot.branch.withLock { $0 }.map { (slot, $0) } } ?? []
+            }
+            for (slot, branch) in branches {
+                setSourceState(slot, branch, target)
+            }
+        }
+    }
+
+    /// Control queue only.
+    private func setSourceState(_ slot: SourceSlot, _ branch: SourceBranch, _ target: GstState) {
+        if gst_element_set_state(branch.bin.ptr, target) == GST_STATE_CHANGE_FAILURE {
+            let first = slot.runtime.withLock { rt -> Bool in
+                defer { rt.state = .error; if rt.lastError == nil { rt.lastError = "state change failed" } }
+                return rt.state != .error
+            }
+            if first {
+                postWarning(.resource, code: GST_RESOURCE_ERROR_FAILED.rawValue,
+                            text: "source \(slot.sourceId) (\(slot.sensorId)) failed to start and was removed", debug: nil)
+            }
+            controlQueue.async { [weak self] in
+                self?.detach(slot, pushLifecycle: true)
+                self?.applyLayout()
+            }
+        }
+    }
+
+    // MARK: - Adding and removing sources
+
+    /// Adds a source; runs on the control queue.
+    func addStreamOnQueue(_ request: AddStreamRequest) throws(ControlError) -> StreamInfo {
+        let s = settings.withLock { $0 }
+        guard !request.cameraId.isEmpty else { throw .badRequest(field: "camera_id", detail: "must not be empty") }
+        guard !request.uri.isEmpty else { throw .badRequest(field: "camera_url", detail: "must not be empty") }
+        guard gst_uri_is_valid(request.uri) != 0 else {
+            throw .badRequest(field: "camera_url", detail: "'\(maskPassword(in: request.uri))' is not a URI")
+        }
+        // Decide the id and check limits under one lock, so concurrent adds
+        // can't both take the last place.
+        enum Admission { case ok(UInt32, replacing: SourceSlot?), failure(ControlError) }
+        let admission: Admission = state.withLock { st in
+            guard let st else { return .failure(.unavailable("element is not running")) }
+            var replacing: SourceSlot?
+            if let existing = st.slots.values.first(where: { $0.sensorId == request.cameraId }) {
+                let ended = existing.branch.withLock { $0 == nil }
+                guard ended else {
+                    return .failure(.conflict("Duplicate Camera id '\(request.cameraId)', unable to add stream"))
+                }
+                replacing = existing
+            }
+            let active = st.slots.values.filter { $0 !== replacing && $0.branch.withLock { $0 != nil } }.count
+            guard active < Int(s.maxBatchSize) else { return .failure(.capacity(limit: s.maxBatchSize)) }
+            var id: UInt32 = 0
+            while let holder = st.slots[id], holder !== replacing { id += 1 }
+            return .ok(id, replacing: replacing)
+        }
+        guard case let .ok(sourceId, replacing) = admission else {
+            if case let .failure(e) = admission { throw e }
+            throw .internalError("admission")
+        }
+        if let replacing { forget(replacing) }
+
+        let live = s.liveSource
+        var branch: SourceBranch
+        do {
+            branch = try SourceBranch.build(sourceId: sourceId, uri: request.uri, factory: s.sourceFactory, live: live)
+        } catch {
+            switch error {
+            case let .missingElement(name): throw .unavailable("element factory '\(name)' not found")
+            case let .linkFailed(what): throw .internalError("could not link \(what)")
+            }
+        }
+        let slot = SourceSlot(sourceId: sourceId, sensorId: request.cameraId, sensorName: request.cameraName,
+                              uri: request.uri, options: s.resolved(request.options))
+        let (muxer, playing) = state.withLock { st in (st?.muxer, st?.playing ?? false) }
+        guard let muxer else { branch.releaseBuildReference(); throw .unavailable("element is not running") }
+
+        configureDecoder(branch, slot: slot, settings: s)
+        gst_element_set_locked_state(branch.bin.ptr, 1)
+        gst_bin_add(binRef, branch.bin.ptr)
+        branch.releaseBuildReference()
+
+        guard let muxPad = gst_element_request_pad_simple(muxer.element.ptr, "sink_\(sourceId)") else {
+            gst_bin_remove(binRef, branch.bin.ptr)
+            throw .internalError("muxer refused pad sink_\(sourceId)")
+        }
+        branch.muxPad = ObjectRef(muxPad)
+        muxer.streamMux?.setSensorId(request.cameraId, forSource: sourceId)
+        if gst_pad_link(branch.srcPad.ptr, muxPad) != GST_PAD_LINK_OK {
+            gst_element_release_request_pad(muxer.element.ptr, muxPad)
+            gst_object_unref(UnsafeMutableRawPointer(muxPad))
+            gst_bin_remove(binRef, branch.bin.ptr)
+            throw .internalError("could not link source \(sourceId) to the muxer")
+        }
+        slot.runtime.withLock { $0.needsStartOffset = live || playing }
+        slot.branch.withLock { $0 = branch }
+        installProbes(on: slot, branch: branch)
+        state.withLock { $0?.slots[sourceId] = slot }
+        applyLayout()
+
+        pushLifecycle(.padAdded(sourceId: sourceId))
+        setSourceState(slot, branch, gsb_element_current_state(element.ptr))
+        postStreamMessage("stream-add", slot)
+        binLog.info(element.raw, "added source \(sourceId) (\(request.cameraId)) \(slot.maskedUri)")
+        return slot.info()
+    }
+
+    /// Removes a source for good; runs on the control queue.
+    func removeStreamOnQueue(cameraId: String, url: String?) throws(ControlError) -> StreamInfo {
+        guard !cameraId.isEmpty else { throw .badRequest(field: "camera_id", detail: "must not be empty") }
+        let slot: SourceSlot? = state.withLock { st in st?.slots.values.first { $0.sensorId == cameraId } }
+        guard let slot else { throw .notFound("no stream with camera_id '\(cameraId)'") }
+        if let url, !url.isEmpty, url != slot.uri {
+            throw .conflict("camera_url does not match the url of camera_id '\(cameraId)'")
+        }
+        let info = slot.info()
+        detach(slot, pushLifecycle: true)
+        forget(slot)
+        postStreamMessage("stream-remove", slot)
+        applyLayout()
+        binLog.info(element.raw, "removed source \(slot.sourceId) (\(cameraId))")
+        return info
+    }
+
+    /// Takes a source's elements out of the pipeline; the slot itself stays
+    /// (with its state) until `forget`. Runs on the control queue.
+    func detach(_ slot: SourceSlot, pushLifecycle lifecycle: Bool) {
+        guard let branch = slot.branch.withLock({ b -> SourceBranch? in defer { b = nil }; return b }) else { return }
+        let muxer = state.withLock { $0?.muxer }
+        if lifecycle { pushLifecycle(.streamEos(sourceId: slot.sourceId)) }
+        // NULL first: the source's threads stop, so nothing is pushing into
+        // the muxer pad when it is released.
+        gst_element_set_state(branch.bin.ptr, GST_STATE_NULL)
+        if let muxPad = branch.muxPad {
+            gst_pad_unlink(branch.srcPad.ptr, muxPad.ptr)
+            if let muxer { gst_element_release_request_pad(muxer.element.ptr, muxPad.ptr) }
+            gst_object_unref(muxPad.raw)
+        }
+        gst_bin_remove(binRef, branch.bin.ptr)
+        if lifecycle { pushLifecycle(.padDeleted(sourceId: slot.sourceId)) }
+        binLog.debug(element.raw, "detached source \(slot.sourceId)")
+    }
+
+    private func forget(_ slot: SourceSlot) {
+        state.withLock { st in
+            if st?.slots[slot.sourceId] === slot { st?.slots[slot.sourceId] = nil }
+        }
+    }
+
+    /// Compositor: one cell per source with elements, in source id order.
+    /// Other muxers: each source scaled to width×height.
+    func applyLayout() {
+        let (muxer, slots) = state.withLock { st in
+            (st?.muxer, st?.slots.values.sorted { $0.sourceId < $1.sourceId } ?? [])
+        }
+        guard let muxer else { return }
+        let s = settings.withLock { $0 }
+        let placed = slots.compactMap { slot in slot.branch.withLock { $0 } }
+        for (index, branch) in placed.enumerated() {
+            switch muxer.kind {
+            case .compositor:
+                let cell = muxer.cell(index: index, count: placed.count)
+                branch.setOutputSize(width: cell.width, height: cell.height, keepAspect: s.enablePadding)
+                if let pad = branch.muxPad {
+                    gsb_object_set_int(pad.raw, "xpos", cell.x)
+                    gsb_object_set_int(pad.raw, "ypos", cell.y)
+                }
+            default:
+                branch.setOutputSize(width: s.width, height: s.height, keepAspect: s.enablePadding)
+            }
+        }
+    }
+
+    // MARK: - Messages and events
+
+    func pushLifecycle(_ event: LifecycleEvent) {
+        gst_pad_push_event(srcPad.ptr, event.makeEvent())
+    }
+
+    func postStreamMessage(_ name: String, _ slot: SourceSlot) {
+        let s = gst_structure_new_empty(name)!
+        setStructureUInt(s, "source-id", slot.sourceId)
+        setStructureString(s, "sensor-id", slot.sensorId)
+        setStructureString(s, "sensor-name", slot.sensorName)
+        setStructureString(s, "uri", slot.maskedUri)
+        gst_element_post_message(element.ptr, gst_message_new_element(cast(element.ptr, to: GstObject.self), s))
+    }
+
+    enum Domain { case core, resource, stream }
+
+    func postWarning(_ domain: Domain, code: UInt32, text: String, debug: String?) {
+        binLog.warning(element.raw, text)
+        gsb_element_post_warning(element.ptr, domain.bridge, Int32(bitPattern: code), text, debug)
+    }
+
+    func postError(_ domain: Domain, code: UInt32, text: String, debug: String?) {
+        binLog.error(element.raw, text)
+        gsb_element_post_error(element.ptr, domain.bridge, Int32(bitPattern: code), text, debug)
+    }
+}
+
+extension MultiUriSrcBin.Domain {
+    var bridge: GsbErrorDomain {
+        switch self {
+        case .core: GSB_ERROR_CORE
+        case .resource: GSB_ERROR_RESOURCE
+        case .stream: GSB_ERROR_STREAM
+        }
+    }
+}
+
+func setStructureUInt(_ s: UnsafeMutablePointer<GstStructure>, _ field: String, _ v: UInt32) {
+    var value = GValue()
+    g_value_init(&value, gsb_type_uint())
+    g_value_set_uint(&value, v)
+    gst_structure_take_value(s, field, &value)
+}
+
+func setStructureString(_ s: UnsafeMutablePointer<GstStructure>, _ field: String, _ v: String) {
+    var value = GValue()
+    g_value_init(&value, gsb_type_string())
+    g_value_set_string(&value, v)
+    gst_structure_take_value(s, field, &value)
+}
+
+func setStructureBool(_ s: UnsafeMutablePointer<GstStructure>, _ field: String, _ v: Bool) {
+    var value = GValue()
+    g_value_init(&value, gsb_type_boolean())
+    g_value_set_boolean(&value, v.gboolean)
+    gst_structure_take_value(s, field, &value)
+}

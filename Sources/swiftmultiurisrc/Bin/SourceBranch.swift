@@ -1,0 +1,111 @@
+import CGStreamer
+import GstSwiftBridge
+
+/// The elements of one source inside the bin, in a bin of their own
+/// (`source-bin-<id>`) so that the whole source is added, set to NULL and
+/// removed as one:
+///
+///     decoder ─▶ videoconvert ─▶ videocrop ─▶ videoflip ─▶ videoscale ─▶ capsfilter ─▶ videobox [─▶ clocksync] ─▶ ghost "src"
+///
+/// videocrop, videoflip and videobox stay in passthrough until conv/srccrop,
+/// conv/flip-method or conv/destcrop ask for them; clocksync is there only in
+/// live-source mode, to pace files in real time.
+struct SourceBranch: @unchecked Sendable {
+    // GStreamer objects are thread-safe to reference; the bin owns them all
+    // (one ref each held by `bin`). Pointers stay valid while `bin` lives.
+    let bin: ObjectRef<GstElement>
+    let decoder: ObjectRef<GstElement>
+    let convert: ObjectRef<GstElement>
+    let crop: ObjectRef<GstElement>
+    let flip: ObjectRef<GstElement>
+    let scale: ObjectRef<GstElement>
+    let capsfilter: ObjectRef<GstElement>
+    let box: ObjectRef<GstElement>
+    let clocksync: ObjectRef<GstElement>?
+    /// The ghost src pad of `bin`, linked to the muxer.
+    let srcPad: ObjectRef<GstPad>
+    /// The muxer's request pad this source feeds; nil once released.
+    var muxPad: ObjectRef<GstPad>?
+
+    enum BuildError: Error {
+        case missingElement(String)
+        case linkFailed(String)
+    }
+
+    /// Builds the elements (not yet added to the parent bin).
+    static func build(sourceId: UInt32, uri: String, factory: String, live: Bool) throws(BuildError) -> SourceBranch {
+        guard let bin = gst_bin_new("source-bin-\(String(format2: sourceId))") else {
+            throw .missingElement("bin")
+        }
+        // Until the bin is in a parent, it is ours to free on failure.
+        gst_object_ref_sink(UnsafeMutableRawPointer(bin))
+        var created: [UnsafeMutablePointer<GstElement>] = []
+        func make(_ name: String, _ elementName: String) throws(BuildError) -> UnsafeMutablePointer<GstElement> {
+            guard let e = makeElement(name, name: elementName) else {
+                throw .missingElement(name)
+            }
+            created.append(e)
+            return e
+        }
+        do throws(BuildError) {
+            let decoder = try make(factory, "decoder")
+            if gsb_object_has_property(decoder, "uri") != 0 {
+                gsb_object_set_string(decoder, "uri", uri)
+            }
+            let convert = try make("videoconvert", "convert")
+            let crop = try make("videocrop", "crop")
+            let flip = try make("videoflip", "flip")
+            let scale = try make("videoscale", "scale")
+            let capsfilter = try make("capsfilter", "caps")
+            let box = try make("videobox", "box")
+            let clocksync = live ? try make("clocksync", "pace") : nil
+            for e in created { gst_bin_add(cast(bin, to: GstBin.self), e) }
+            created.removeAll()
+
+            var chain = [convert, crop, flip, scale, capsfilter, box]
+            if let clocksync { chain.append(clocksync) }
+            for (a, b) in zip(chain, chain.dropFirst()) where gst_element_link(a, b) == 0 {
+                throw .linkFailed("\(objectName(UnsafeMutableRawPointer(a))) → \(objectName(UnsafeMutableRawPointer(b)))")
+            }
+            let last = chain[chain.count - 1]
+            guard let target = gst_element_get_static_pad(last, "src") else { throw .linkFailed("src") }
+            let ghost = gst_ghost_pad_new("src", target)
+            gst_object_unref(UnsafeMutableRawPointer(target))
+            guard let ghost else { throw .linkFailed("ghost pad") }
+            gst_pad_set_active(ghost, 1)
+            gst_element_add_pad(bin, ghost)
+
+            return SourceBranch(
+                bin: ObjectRef(bin), decoder: ObjectRef(decoder), convert: ObjectRef(convert),
+                crop: ObjectRef(crop), flip: ObjectRef(flip), scale: ObjectRef(scale),
+                capsfilter: ObjectRef(capsfilter), box: ObjectRef(box),
+                clocksync: clocksync.map { ObjectRef($0) }, srcPad: ObjectRef(ghost), muxPad: nil)
+        } catch {
+            for e in created { gst_object_unref(UnsafeMutableRawPointer(e)) }
+            gst_object_unref(UnsafeMutableRawPointer(bin))
+            throw error
+        }
+    }
+
+    /// The size each frame is scaled to (0×0: keep the source's).
+    func setOutputSize(width: UInt32, height: UInt32, keepAspect: Bool) {
+        gsb_object_set_bool(scale.raw, "add-borders", keepAspect.gboolean)
+        let caps = gsb_caps_new_video("I420", Int32(clamping: width), Int32(clamping: height),
+                                      (width > 0 && height > 0).gboolean)
+        gsb_object_set_object(capsfilter.raw, "caps", caps.map { UnsafeMutableRawPointer($0) })
+        if let caps { gsb_caps_unref(caps) }
+    }
+
+    /// Drops the reference taken in `build` (after the bin was added to a
+    /// parent, or when it was removed again).
+    func releaseBuildReference() {
+        gst_object_unref(bin.raw)
+    }
+}
+
+extension String {
+    /// Two-digit zero padded, like DeepStream's source bin names.
+    init(format2 value: UInt32) {
+        self = value < 10 ? "0\(value)" : "\(value)"
+    }
+}

@@ -1,0 +1,203 @@
+import CGStreamer
+import GstSwiftBridge
+import Synchronization
+import swiftcustomevents
+
+/// What probes and signal handlers of one source need: the bin (weak: the
+/// GObject owns it) and the slot.
+final class SourceContext: @unchecked Sendable {
+    weak var bin: MultiUriSrcBin?
+    let slot: SourceSlot
+    /// The segment of the frames entering videobox (before any offset).
+    /// Streaming thread only.
+    let segment = Mutex(SegmentBox())
+    /// skip-frames = 2: drop every delta unit before the decoder.
+    let keyFramesOnly: Atomic<Bool>
+
+    init(bin: MultiUriSrcBin, slot: SourceSlot, keyFramesOnly: Bool) {
+        self.bin = bin
+        self.slot = slot
+        self.keyFramesOnly = Atomic(keyFramesOnly)
+    }
+
+    /// A retained pointer for C user_data, released by `releaseCallback`.
+    func retainedPointer() -> UnsafeMutableRawPointer { Unmanaged.passRetained(self).toOpaque() }
+
+    static func from(_ p: UnsafeMutableRawPointer?) -> SourceContext? {
+        guard let p else { return nil }
+        return Unmanaged<SourceContext>.fromOpaque(p).takeUnretainedValue()
+    }
+
+    static let releaseCallback: GDestroyNotify = { p in
+        guard let p else { return }
+        Unmanaged<SourceContext>.fromOpaque(p).release()
+    }
+
+    /// The same for signal handlers (GClosureNotify has another signature).
+    static let releaseClosure: GClosureNotify = { p, _ in
+        guard let p else { return }
+        Unmanaged<SourceContext>.fromOpaque(p).release()
+    }
+}
+
+/// A heap GstSegment (the struct has private padding Swift should not copy).
+final class SegmentBox: @unchecked Sendable {
+    let ptr = gsb_segment_new_time()!
+    deinit { gsb_segment_free(ptr) }
+}
+
+extension MultiUriSrcBin {
+    /// Pad probes of one source; see SourceBranch for where each sits.
+    func installProbes(on slot: SourceSlot, branch: SourceBranch) {
+        let context = SourceContext(bin: self, slot: slot, keyFramesOnly: false)
+        slot.context.withLock { $0 = context }
+
+        // drop-frame-interval, before any conversion work is spent.
+        if let pad = gst_element_get_static_pad(branch.convert.ptr, "sink") {
+            gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, { _, _, data in
+                guard let context = SourceContext.from(data) else { return GST_PAD_PROBE_OK }
+                return context.slot.dropper.withLock { $0.keep() } ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP
+            }, context.retainedPointer(), SourceContext.releaseCallback)
+            gst_object_unref(UnsafeMutableRawPointer(pad))
+        }
+        // The segment, as it is before the offset set on videobox's src pad.
+        if let pad = gst_element_get_static_pad(branch.box.ptr, "sink") {
+            gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, { _, info, data in
+                guard let context = SourceContext.from(data), let info,
+                      let event = gsb_probe_info_event(info) else { return GST_PAD_PROBE_OK }
+                if gsb_event_type(event) == GST_EVENT_SEGMENT {
+                    context.segment.withLock { gst_event_copy_segment(event, $0.ptr) }
+                }
+                return GST_PAD_PROBE_OK
+            }, context.retainedPointer(), SourceContext.releaseCallback)
+            gst_object_unref(UnsafeMutableRawPointer(pad))
+        }
+        // Frames out, first frame, start offset, EOS and loops.
+        if let pad = gst_element_get_static_pad(branch.box.ptr, "src") {
+            let types = GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER.rawValue | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM.rawValue)
+            gst_pad_add_probe(pad, types, { pad, info, data in
+                guard let context = SourceContext.from(data), let info, let pad,
+                      let bin = context.bin else { return GST_PAD_PROBE_OK }
+                if let buffer = gsb_probe_info_buffer(info) {
+                    bin.sourceBuffer(context, pad: pad, buffer: buffer)
+                    return GST_PAD_PROBE_OK
+                }
+                if let event = gsb_probe_info_event(info) {
+                    return bin.sourceEvent(context, event: event)
+                }
+                return GST_PAD_PROBE_OK
+            }, context.retainedPointer(), SourceContext.releaseCallback)
+            gst_object_unref(UnsafeMutableRawPointer(pad))
+        }
+        // Flushes from file loops stay inside the source: a flush reaching
+        // the muxer would flush every other source too.
+        gst_pad_add_probe(branch.srcPad.ptr, GST_PAD_PROBE_TYPE_EVENT_FLUSH, { _, _, _ in
+            GST_PAD_PROBE_DROP
+        }, nil, nil)
+    }
+
+    /// A frame leaves the source's branch (streaming thread).
+    func sourceBuffer(_ context: SourceContext, pad: UnsafeMutablePointer<GstPad>, buffer: UnsafeMutablePointer<GstBuffer>) {
+        let slot = context.slot
+        let pts = gsb_buffer_pts(buffer)
+        let duration = gsb_buffer_duration(buffer)
+        let running = context.segment.withLock { gsb_segment_running_time($0.ptr, pts) }
+        let needsOffset = slot.runtime.withLock { !$0.offsetSet && $0.needsStartOffset }
+        // Only the first frame asks the clock: a late source starts now.
+        var newOffset: Int64?
+        if needsOffset, running != GstClockTime.max {
+            let now = gsb_element_running_time(element.ptr)
+            if now != GstClockTime.max {
+                newOffset = Int64(bitPattern: UInt64(now)) - Int64(bitPattern: UInt64(running))
+            }
+        }
+        let monotonic = GstClockTime(max(0, g_get_monotonic_time())) &* 1000
+        let firstFrame = slot.runtime.withLock { rt -> Bool in
+            if let newOffset {
+                rt.offset = newOffset
+            }
+            if needsOffset { rt.offsetSet = true }
+            if running != GstClockTime.max {
+                let end = Int64(bitPattern: UInt64(running)) + rt.offset
+                    + (duration != GstClockTime.max ? Int64(bitPattern: UInt64(duration)) : 0)
+                rt.lastRunningEnd = GstClockTime(UInt64(max(0, end)))
+            }
+            rt.countFrame(now: monotonic)
+            rt.reconnectAttempts = 0
+            let first = rt.state == .starting || rt.state == .reconnecting
+            if first { rt.state = .playing }
+            return first
+        }
+        if let newOffset {
+            gst_pad_set_offset(pad, gint64(newOffset))
+            binLog.debug(element.raw, "source \(slot.sourceId) starts at running time offset \(newOffset)")
+        }
+        if firstFrame {
+            binLog.info(element.raw, "source \(slot.sourceId) playing")
+        }
+    }
+
+    /// An event leaves the source's branch (streaming thread). EOS is where
+    /// file loops restart and ended sources leave the muxer.
+    func sourceEvent(_ context: SourceContext, event: UnsafeMutablePointer<GstEvent>) -> GstPadProbeReturn {
+        let slot = context.slot
+        switch gsb_event_type(event) {
+        case GST_EVENT_STREAM_START:
+            var idPtr: UnsafePointer<gchar>?
+            gst_event_parse_stream_start(event, &idPtr)
+            let streamId = idPtr.map { String(cString: $0) } ?? ""
+            controlQueue.async { [weak self] in
+                self?.pushLifecycle(.streamStart(sourceId: slot.sourceId, streamId: streamId))
+            }
+            return GST_PAD_PROBE_OK
+        case GST_EVENT_EOS:
+            if slot.options.fileLoop && slot.uri.hasPrefix("file:") {
+                controlQueue.async { [weak self] in self?.restartLoop(slot) }
+                return GST_PAD_PROBE_DROP
+            }
+            slot.runtime.withLock { $0.state = .eos }
+            let dropEos = settings.withLock { $0.dropPipelineEos }
+            binLog.info(element.raw, "source \(slot.sourceId) ended")
+            controlQueue.async { [weak self] in
+                guard let self else { return }
+                self.pushLifecycle(.streamEos(sourceId: slot.sourceId))
+                if dropEos {
+                    // Leaving the muxer instead of ending its pad keeps the
+                    // muxer from ever seeing every pad at EOS.
+                    self.detach(slot, pushLifecycle: false)
+                    self.pushLifecycle(.padDeleted(sourceId: slot.sourceId))
+                    self.applyLayout()
+                }
+            }
+            return dropEos ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK
+        default:
+            return GST_PAD_PROBE_OK
+        }
+    }
+
+    /// file-loop: back to the start, continuing the running time where the
+    /// last loop ended (control queue).
+    func restartLoop(_ slot: SourceSlot) {
+        guard let branch = slot.branch.withLock({ $0 }) else { return }
+        let end = slot.runtime.withLock { rt -> GstClockTime in
+            rt.offset = Int64(bitPattern: UInt64(rt.lastRunningEnd))
+            return rt.lastRunningEnd
+        }
+        if let pad = gst_element_get_static_pad(branch.box.ptr, "src") {
+            gst_pad_set_offset(pad, gint64(Int64(bitPattern: UInt64(end))))
+            gst_object_unref(UnsafeMutableRawPointer(pad))
+        }
+        guard let sink = gst_element_get_static_pad(branch.convert.ptr, "sink") else { return }
+        defer { gst_object_unref(UnsafeMutableRawPointer(sink)) }
+        let flags = GstSeekFlags(GST_SEEK_FLAG_FLUSH.rawValue | GST_SEEK_FLAG_KEY_UNIT.rawValue)
+        let seek = gst_event_new_seek(1.0, GST_FORMAT_TIME, flags, GST_SEEK_TYPE_SET, 0,
+                                      GST_SEEK_TYPE_NONE, gint64(-1))
+        if gst_pad_push_event(sink, seek) == 0 {
+            slot.runtime.withLock { $0.state = .eos }
+            postWarning(.stream, code: GST_STREAM_ERROR_FAILED.rawValue,
+                        text: "source \(slot.sourceId) (\(slot.sensorId)): cannot loop, seek refused", debug: nil)
+        } else {
+            binLog.debug(element.raw, "source \(slot.sourceId) loops, continuing at \(end)")
+        }
+    }
+}

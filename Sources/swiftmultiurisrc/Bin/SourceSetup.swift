@@ -1,0 +1,155 @@
+import CGStreamer
+import GstSwiftBridge
+
+/// Signal handlers that configure what uridecodebin3 creates for a source:
+/// its dynamic video pad, the stream selection, the network source and the
+/// decoder.
+extension MultiUriSrcBin {
+    func configureDecoder(_ branch: SourceBranch, slot: SourceSlot, settings: Settings) {
+        let context = SourceContext(bin: self, slot: slot, keyFramesOnly: settings.decSkipFrames == 2)
+        let decoder = branch.decoder.raw
+
+        typealias PadAdded = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<GstPad>?, UnsafeMutableRawPointer?) -> Void
+        let padAdded: PadAdded = { _, pad, data in
+            guard let pad, let context = SourceContext.from(data), let bin = context.bin else { return }
+            bin.linkDecodedPad(pad, slot: context.slot)
+        }
+        _ = gsb_signal_connect(decoder, "pad-added", unsafeBitCast(padAdded, to: GCallback.self),
+                               context.retainedPointer(), SourceContext.releaseClosure)
+
+        if g_signal_lookup("select-stream", gsb_object_type(decoder)) != 0 {
+            typealias SelectStream = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<GstStream>?, UnsafeMutableRawPointer?) -> gint
+            // Only video is decoded: audio would cost CPU and leave a pad
+            // nothing consumes.
+            let select: SelectStream = { _, _, stream, _ in
+                guard let stream else { return -1 }
+                return (gst_stream_get_stream_type(stream).rawValue & GST_STREAM_TYPE_VIDEO.rawValue) != 0 ? 1 : 0
+            }
+            _ = gsb_signal_connect(decoder, "select-stream", unsafeBitCast(select, to: GCallback.self), nil, nil)
+        }
+
+        if g_signal_lookup("source-setup", gsb_object_type(decoder)) != 0 {
+            typealias SourceSetup = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<GstElement>?, UnsafeMutableRawPointer?) -> Void
+            let setup: SourceSetup = { _, source, data in
+                guard let source, let context = SourceContext.from(data) else { return }
+                let options = context.slot.options
+                if gsb_object_has_property(source, "latency") != 0 {
+                    gsb_object_set_uint(source, "latency", options.latencyMs)
+                }
+                if options.rtpProtocol == 4, gsb_object_has_property(source, "protocols") != 0 {
+                    _ = gsb_object_set_from_string(source, "protocols", "tcp")
+                }
+            }
+            _ = gsb_signal_connect(decoder, "source-setup", unsafeBitCast(setup, to: GCallback.self),
+                                   context.retainedPointer(), SourceContext.releaseClosure)
+        }
+
+        typealias DeepAdded = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<GstElement>?, UnsafeMutableRawPointer?) -> Void
+        let deepAdded: DeepAdded = { _, _, element, data in
+            guard let element, let context = SourceContext.from(data), let bin = context.bin else { return }
+            bin.configureChild(element, context: context)
+        }
+        _ = gsb_signal_connect(branch.bin.raw, "deep-element-added", unsafeBitCast(deepAdded, to: GCallback.self),
+                               context.retainedPointer(), SourceContext.releaseClosure)
+        slot.decoderContext.withLock { $0 = context }
+    }
+
+    /// uridecodebin3 exposed a pad: the first video one feeds the branch.
+    func linkDecodedPad(_ pad: UnsafeMutablePointer<GstPad>, slot: SourceSlot) {
+        guard let branch = slot.branch.withLock({ $0 }) else { return }
+        let caps = gst_pad_get_current_caps(pad) ?? gst_pad_query_caps(pad, nil)
+        var isVideo = false
+        if let caps {
+            if gst_caps_get_size(caps) > 0, let s = gst_caps_get_structure(caps, 0),
+               let name = gst_structure_get_name(s) {
+                isVideo = String(cString: name).hasPrefix("video/")
+            }
+            gsb_caps_unref(caps)
+        }
+        guard isVideo, let sink = gst_element_get_static_pad(branch.convert.ptr, "sink") else { return }
+        defer { gst_object_unref(UnsafeMutableRawPointer(sink)) }
+        guard gst_pad_is_linked(sink) == 0 else { return }
+        let result = gst_pad_link(pad, sink)
+        if result != GST_PAD_LINK_OK {
+            binLog.warning(element.raw, "source \(slot.sourceId): cannot link decoded pad (\(result.rawValue))")
+        }
+    }
+
+    /// Every element uridecodebin3 creates passes here: decoders get the
+    /// DeepStream decoder settings where they have them, and a probe for
+    /// skip-frames=2 (key frames only).
+    func configureChild(_ child: UnsafeMutablePointer<GstElement>, context: SourceContext) {
+        guard let factory = gst_element_get_factory(child),
+              let klass = gst_element_factory_get_metadata(factory, GST_ELEMENT_METADATA_KLASS) else { return }
+        guard String(cString: klass).contains("Decoder") else { return }
+        let s = settings.withLock { $0 }
+        let options = context.slot.options
+        applyDecoderProperties(child, dropFrameInterval: options.dropFrameInterval, skipFrames: s.decSkipFrames,
+                               lowLatency: s.lowLatencyMode, settings: s)
+        if let sink = gst_element_get_static_pad(child, "sink") {
+            gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, { _, info, data in
+                guard let context = SourceContext.from(data), let info,
+                      context.keyFramesOnly.load(ordering: .relaxed),
+                      let buffer = gsb_probe_info_buffer(info) else { return GST_PAD_PROBE_OK }
+                return gst_buffer_has_flags(buffer, GST_BUFFER_FLAG_DELTA_UNIT) != 0 ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK
+            }, context.retainedPointer(), SourceContext.releaseCallback)
+            gst_object_unref(UnsafeMutableRawPointer(sink))
+        }
+    }
+
+    /// Decoder properties by the names DeepStream's and GStreamer's decoders
+    /// use; missing ones are skipped.
+    func applyDecoderProperties(_ decoder: UnsafeMutablePointer<GstElement>, dropFrameInterval: UInt32?,
+                                skipFrames: UInt32?, lowLatency: Bool?, settings s: Settings) {
+        let raw = UnsafeMutableRawPointer(decoder)
+        func has(_ name: String) -> Bool { gsb_object_has_property(raw, name) != 0 }
+        if let dropFrameInterval, has("drop-frame-interval") {
+            gsb_object_set_uint(raw, "drop-frame-interval", dropFrameInterval)
+        }
+        if let skipFrames {
+            if has("skip-frames") {
+                _ = gsb_object_set_from_string(raw, "skip-frames", "\(skipFrames)")
+            } else if has("skip-frame") {
+                // libav: 1 skips B-frames (non-reference); key-frames-only is
+                // done by the probe in front of the decoder.
+                _ = gsb_object_set_from_string(raw, "skip-frame", skipFrames == 1 ? "1" : "0")
+            }
+        }
+        if let lowLatency, has("low-latency-mode") {
+            gsb_object_set_bool(raw, "low-latency-mode", lowLatency.gboolean)
+        }
+        if has("gpu-id") { _ = gsb_object_set_from_string(raw, "gpu-id", "\(s.gpuId)") }
+        if has("cudadec-memtype") { _ = gsb_object_set_from_string(raw, "cudadec-memtype", "\(s.cudadecMemtype)") }
+        if has("num-extra-surfaces") { _ = gsb_object_set_from_string(raw, "num-extra-surfaces", "\(s.numExtraSurfaces)") }
+    }
+
+    /// Every element inside a source's bin, recursively (for run-time
+    /// decoder settings).
+    func forEachElement(in bin: UnsafeMutablePointer<GstElement>, _ body: (UnsafeMutablePointer<GstElement>) -> Void) {
+        guard let it = gst_bin_iterate_recurse(cast(bin, to: GstBin.self)) else { return }
+        defer { gst_iterator_free(it) }
+        var item = GValue()
+        var rounds = 0
+        while rounds < 10_000 {
+            rounds += 1
+            let r = gst_iterator_next(it, &item)
+            if r == GST_ITERATOR_OK {
+                if let obj = g_value_get_object(&item) {
+                    body(obj.assumingMemoryBound(to: GstElement.self))
+                }
+                g_value_reset(&item)
+            } else if r == GST_ITERATOR_RESYNC {
+                gst_iterator_resync(it)
+            } else {
+                break
+            }
+        }
+        g_value_unset(&item)
+    }
+
+    func isDecoder(_ e: UnsafeMutablePointer<GstElement>) -> Bool {
+        guard let factory = gst_element_get_factory(e),
+              let klass = gst_element_factory_get_metadata(factory, GST_ELEMENT_METADATA_KLASS) else { return false }
+        return String(cString: klass).contains("Decoder")
+    }
+}

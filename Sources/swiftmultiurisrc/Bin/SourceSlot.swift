@@ -1,0 +1,113 @@
+import CGStreamer
+import GstSwiftBridge
+import Synchronization
+
+/// One source of the bin: its identity, its part of the pipeline and its
+/// run-time statistics. Created by `MultiUriSrcBin.addStream` on the control
+/// queue, dropped when the source is removed.
+final class SourceSlot: @unchecked Sendable {
+    /// The bin's source id: the lowest free one when added; the muxer pad is
+    /// `sink_<sourceId>` and control events name it as a decimal string.
+    let sourceId: UInt32
+    /// The camera id clients use (sensor-id-list or camera_id).
+    let sensorId: String
+    /// The camera name (sensor-name-list or camera_name).
+    let sensorName: String
+    /// The uri as given (may hold a password: never logged, see maskedUri).
+    let uri: String
+    /// Options after applying the element's defaults.
+    let options: ResolvedSourceOptions
+    /// This source's elements; nil once they have been torn down (after an
+    /// error or EOS the slot stays, with its state, until removed).
+    let branch: Mutex<SourceBranch?>
+    /// Counters and state touched from streaming threads.
+    let runtime: Mutex<SourceRuntime>
+    /// Frames seen at the decoder output, for drop-frame-interval. Streaming
+    /// thread only.
+    let dropper: Mutex<FrameDropper>
+    /// The probes' and signal handlers' shared context (set once the
+    /// branch is built).
+    let context = Mutex<SourceContext?>(nil)
+    /// The context of the decoder's signal handlers (skip-frames flag).
+    let decoderContext = Mutex<SourceContext?>(nil)
+
+    init(sourceId: UInt32, sensorId: String, sensorName: String, uri: String,
+         options: ResolvedSourceOptions) {
+        self.sourceId = sourceId
+        self.sensorId = sensorId
+        self.sensorName = sensorName
+        self.uri = uri
+        self.options = options
+        branch = Mutex(nil)
+        runtime = Mutex(SourceRuntime())
+        dropper = Mutex(FrameDropper(interval: options.dropFrameInterval))
+    }
+
+    var maskedUri: String { maskPassword(in: uri) }
+
+    func info() -> StreamInfo {
+        let rt = runtime.withLock { $0 }
+        return StreamInfo(sourceId: sourceId, cameraId: sensorId, cameraName: sensorName,
+                          maskedUri: maskedUri, state: rt.state, framesOut: rt.framesOut,
+                          fps: rt.fps, lastError: rt.lastError)
+    }
+}
+
+/// What changes while a source plays. Guarded by `SourceSlot.runtime`.
+struct SourceRuntime: Sendable {
+    var state: StreamState = .starting
+    /// Frames that left the source's branch towards the muxer.
+    var framesOut: UInt64 = 0
+    var lastError: String?
+    /// Frames per second over the last completed one-second window.
+    var fps: Double = 0
+    var windowStart: GstClockTime = GstClockTime.max
+    var windowFrames: UInt64 = 0
+    /// Running-time offset applied to this source (live mode, file loops).
+    var offset: Int64 = 0
+    /// Running time just past the last buffer, for seamless loops.
+    var lastRunningEnd: GstClockTime = 0
+    /// The offset for live mode was computed.
+    var offsetSet = false
+    /// Start at the current running time (live mode, or added while
+    /// PLAYING): the offset is computed at the first buffer.
+    var needsStartOffset = false
+    /// Reconnection attempts made since the last frame.
+    var reconnectAttempts: Int32 = 0
+
+    /// Counts one frame at `now` (monotonic nanoseconds).
+    mutating func countFrame(now: GstClockTime) {
+        framesOut += 1
+        if windowStart == GstClockTime.max { windowStart = now }
+        windowFrames += 1
+        let elapsed = now &- windowStart
+        if elapsed >= 1_000_000_000 {
+            fps = Double(windowFrames) * 1e9 / Double(elapsed)
+            windowStart = now
+            windowFrames = 0
+        }
+    }
+}
+
+/// dec/drop-frame-interval: keeps every Nth frame (0 and 1 keep all).
+struct FrameDropper: Sendable {
+    var interval: UInt32
+    var seen: UInt64 = 0
+
+    mutating func keep() -> Bool {
+        defer { seen &+= 1 }
+        guard interval > 1 else { return true }
+        return seen % UInt64(interval) == 0
+    }
+}
+
+/// Replaces the password of `scheme://user:password@host` with ***.
+func maskPassword(in uri: String) -> String {
+    guard let schemeEnd = uri.firstRange(of: "://") else { return uri }
+    let rest = uri[schemeEnd.upperBound...]
+    let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+    let authority = rest[..<authorityEnd]
+    guard let at = authority.lastIndex(of: "@"),
+          let colon = authority[..<at].firstIndex(of: ":") else { return uri }
+    return String(uri[..<colon]) + ":***" + String(uri[at...])
+}
