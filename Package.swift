@@ -74,9 +74,16 @@ let package = Package(
             path: "Sources/swiftmultiurisrc",
             swiftSettings: swiftIncludes
         ),
+        // Add/remove cycles in a process of their own (leak check, benchmark).
+        .executableTarget(
+            name: "swiftmultiurisrc-soak",
+            dependencies: ["swiftmultiurisrc", "GstSwiftBridge"],
+            path: "Tests/Tools/soak",
+            swiftSettings: swiftIncludes
+        ),
         .testTarget(
             name: "swiftmultiurisrcTests",
-            dependencies: ["swiftmultiurisrc", "swiftcustomevents", "GstSwiftBridge"],
+            dependencies: ["swiftmultiurisrc", "swiftcustomevents", "GstSwiftBridge", "swiftmultiurisrc-soak"],
             path: "Tests/swiftmultiurisrcTests",
             swiftSettings: swiftIncludes
         ),

@@ -1,0 +1,214 @@
+import CGStreamer
+import GstSwiftBridge
+import Testing
+@testable import swiftmultiurisrc
+
+/// The foundation: swiftmultiurisrcbin in real pipelines with media made at
+/// test time.
+@Suite(.serialized) struct BinTests {
+    init() { TestGst.setUp() }
+
+    @Test func everyFrameOfEverySourceArrivesWithCapsAndMeta() throws {
+        let a = TestMedia.h264(pattern: "ball", frames: 45)
+        let b = TestMedia.h264(pattern: "smpte", frames: 30)
+        let p = binPipeline("uri-list=\(a),\(b) sensor-id-list=camA,camB width=160 height=120")
+        p.play()
+        let tally = FrameTally(p)
+        #expect(tally.pull(untilMs: 20_000) { $0.eos })
+        #expect(tally.count(0) == 45)
+        #expect(tally.count(1) == 30)
+        #expect(tally.count(nil) == 0)
+        #expect(tally.sensorIds == [0: "camA", 1: "camB"])
+        #expect(tally.frameNumbers[0] == Array(0..<45))
+        let caps = try #require(tally.lastCaps)
+        #expect(caps.contains("width=(int)160") && caps.contains("height=(int)120") && caps.contains("format=(string)I420"))
+        p.drain()
+        #expect(p.errors.isEmpty)
+        let adds = p.messages.filter { $0.structureName == "stream-add" }
+        #expect(adds.count == 2)
+        #expect(adds.first?.fields["sensor-id"] == "camA")
+        #expect(adds.first?.fields["source-id"] == "0")
+        #expect(adds.first?.fields["uri"] == a)
+    }
+
+    @Test func zeroSizeKeepsTheSourceSize() throws {
+        let a = TestMedia.h264(pattern: "ball", frames: 10)
+        let p = binPipeline("uri-list=\(a)")
+        p.play()
+        let tally = FrameTally(p)
+        #expect(tally.pull(untilMs: 20_000) { $0.eos })
+        #expect(tally.count(0) == 10)
+        #expect(tally.lastCaps?.contains("width=(int)320") == true)
+    }
+
+    @Test func runtimeAddAndRemoveKeepOtherStreamsFlowing() throws {
+        let a = TestMedia.h264(pattern: "ball", frames: 30)
+        let b = TestMedia.h264(pattern: "smpte", frames: 30)
+        let p = binPipeline("uri-list=\(a) live-source=true file-loop=true drop-pipeline-eos=true width=160 height=120")
+        p.play()
+        let tally = FrameTally(p)
+        #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= 10 })
+        let bin = try #require(p.bin())
+
+        let added = try bin.addStream(AddStreamRequest(cameraId: "late", cameraName: "Late", uri: b))
+        #expect(added.sourceId == 1)
+        #expect(tally.pull(untilMs: 10_000) { $0.count(1) >= 10 })
+        #expect(bin.streams().map(\.state) == [.playing, .playing])
+
+        // A late source starts at the current running time: its timestamps
+        // are close to the first source's, not back at zero.
+        let pts0 = try #require(tally.lastPts[0])
+        let pts1 = try #require(tally.lastPts[1])
+        let gap = pts0 > pts1 ? pts0 - pts1 : pts1 - pts0
+        #expect(gap < 500_000_000, "late source timestamps \(pts1) vs \(pts0)")
+
+        _ = try bin.removeStream(cameraId: "0", url: nil)
+        _ = tally.pull(forMs: 300)
+        let before0 = tally.count(0), before1 = tally.count(1)
+        _ = tally.pull(forMs: 1500)
+        #expect(tally.count(0) == before0, "removed source still delivers")
+        #expect(tally.count(1) > before1 + 20, "remaining source stalled")
+        #expect(bin.streams().map(\.cameraId) == ["late"])
+        p.drain()
+        #expect(p.errors.isEmpty)
+        let removed = try #require(p.messages.first { $0.structureName == "stream-remove" })
+        #expect(removed.fields["source-id"] == "0")
+        #expect(removed.fields["sensor-id"] == "0")
+    }
+
+    @Test func sourceIdsAreReused() throws {
+        let a = TestMedia.h264(pattern: "ball", frames: 30)
+        let p = binPipeline("live-source=true file-loop=true drop-pipeline-eos=true width=160 height=120")
+        p.play()
+        _ = p.waitForState()
+        let bin = try #require(p.bin())
+        let first = try bin.addStream(AddStreamRequest(cameraId: "a", cameraName: "a", uri: a))
+        let second = try bin.addStream(AddStreamRequest(cameraId: "b", cameraName: "b", uri: a))
+        #expect(first.sourceId == 0 && second.sourceId == 1)
+        _ = try bin.removeStream(cameraId: "a", url: nil)
+        let third = try bin.addStream(AddStreamRequest(cameraId: "c", cameraName: "c", uri: a))
+        #expect(third.sourceId == 0)
+        let tally = FrameTally(p)
+        #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= 5 && $0.count(1) >= 5 })
+        #expect(tally.sensorIds[0] == "c")
+    }
+
+    @Test func duplicateCapacityAndBadUriAreRefused() throws {
+        let a = TestMedia.h264(pattern: "ball", frames: 30)
+        let p = binPipeline("live-source=true file-loop=true max-batch-size=2")
+        p.play()
+        _ = p.waitForState()
+        let bin = try #require(p.bin())
+        _ = try bin.addStream(AddStreamRequest(cameraId: "a", cameraName: "a", uri: a))
+        #expect(throws: ControlError.conflict("Duplicate Camera id 'a', unable to add stream")) {
+            try bin.addStream(AddStreamRequest(cameraId: "a", cameraName: "a", uri: a))
+        }
+        _ = try bin.addStream(AddStreamRequest(cameraId: "b", cameraName: "b", uri: a))
+        #expect(throws: ControlError.capacity(limit: 2)) {
+            try bin.addStream(AddStreamRequest(cameraId: "c", cameraName: "c", uri: a))
+        }
+        #expect(throws: ControlError.badRequest(field: "camera_url", detail: "must not be empty")) {
+            try bin.addStream(AddStreamRequest(cameraId: "d", cameraName: "d", uri: ""))
+        }
+        #expect(throws: ControlError.notFound("no stream with camera_id 'zz'")) {
+            try bin.removeStream(cameraId: "zz", url: nil)
+        }
+        #expect(throws: ControlError.conflict("camera_url does not match the url of camera_id 'a'")) {
+            try bin.removeStream(cameraId: "a", url: "file:///other.mp4")
+        }
+        #expect(bin.streams().count == 2)
+    }
+
+    @Test func missingAndCorruptFilesDoNotStopTheOthers() throws {
+        let good = TestMedia.h264(pattern: "ball", frames: 30)
+        let garbage = TestMedia.garbage()
+        let p = binPipeline("uri-list=\(good),file:///nonexistent/missing.mp4,\(garbage) sensor-id-list=good,missing,corrupt live-source=true file-loop=true width=160 height=120")
+        p.play()
+        let tally = FrameTally(p)
+        #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= 40 })
+        p.drain()
+        #expect(p.errors.isEmpty, "pipeline error: \(p.errors.map { $0.text ?? "" })")
+        let warnings = p.warnings.compactMap(\.text)
+        #expect(warnings.contains { $0.contains("source 1") && $0.contains("missing") })
+        #expect(warnings.contains { $0.contains("source 2") && $0.contains("corrupt") })
+        let bin = try #require(p.bin())
+        let states = Dictionary(uniqueKeysWithValues: bin.streams().map { ($0.cameraId, $0.state) })
+        #expect(states == ["good": .playing, "missing": .error, "corrupt": .error])
+        #expect(bin.streams().first { $0.cameraId == "missing" }?.lastError?.isEmpty == false)
+        #expect(tally.count(1) == 0 && tally.count(2) == 0)
+        #expect(p.messages.contains { $0.structureName == "stream-error" && $0.fields["sensor-id"] == "missing" })
+    }
+
+    @Test func lastSourceEndingEndsTheStreamUnlessDropped() throws {
+        let a = TestMedia.h264(pattern: "ball", frames: 10)
+        let ending = binPipeline("uri-list=\(a),\(a)")
+        ending.play()
+        #expect(ending.waitFor([GST_MESSAGE_EOS], timeoutMs: 15_000) != nil)
+
+        let dropping = binPipeline("uri-list=\(a),\(a) drop-pipeline-eos=true")
+        dropping.play()
+        let tally = FrameTally(dropping)
+        #expect(tally.pull(untilMs: 10_000) { $0.count(0) == 10 && $0.count(1) == 10 })
+        #expect(dropping.waitFor([GST_MESSAGE_EOS], timeoutMs: 1_500) == nil)
+        let bin = try #require(dropping.bin())
+        #expect(bin.streams().map(\.state) == [.eos, .eos])
+        // The bin still takes new sources after every source ended.
+        let b = TestMedia.h264(pattern: "smpte", frames: 10)
+        _ = try bin.addStream(AddStreamRequest(cameraId: "again", cameraName: "again", uri: b))
+        #expect(tally.pull(untilMs: 10_000) { $0.frameNumbers.values.reduce(0) { $0 + $1.count } >= 25 })
+    }
+
+    @Test func fileLoopIsSeamless() throws {
+        let a = TestMedia.h264(pattern: "ball", frames: 15)
+        let p = binPipeline("uri-list=\(a) file-loop=true width=160 height=120")
+        p.play()
+        let tally = FrameTally(p)
+        var pts: [GstClockTime] = []
+        #expect(tally.pull(untilMs: 20_000) { t in
+            if let last = t.lastPts[0], pts.last != last { pts.append(last) }
+            return t.count(0) >= 50
+        })
+        // Three and more loops of 15 frames: timestamps keep growing.
+        let increasing = zip(pts, pts.dropFirst()).allSatisfy { $0 < $1 }
+        #expect(increasing, "timestamps went back across a loop")
+        p.drain()
+        #expect(p.errors.isEmpty)
+    }
+
+    @Test func mosaicWithCompositor() throws {
+        let a = TestMedia.h264(pattern: "ball", frames: 20)
+        let b = TestMedia.h264(pattern: "smpte", frames: 20)
+        let c = TestMedia.h264(pattern: "snow", frames: 20)
+        let p = binPipeline("uri-list=\(a),\(b),\(c) muxer=compositor width=640 height=480")
+        p.play()
+        let tally = FrameTally(p)
+        #expect(tally.pull(untilMs: 20_000) { $0.eos })
+        #expect(tally.count(nil) >= 19)
+        #expect(tally.lastCaps?.contains("width=(int)640") == true)
+        p.drain()
+        #expect(p.errors.isEmpty)
+    }
+
+    @Test func missingMuxerFactoryIsAnElementError() throws {
+        let p = binPipeline("muxer=no-such-muxer")
+        #expect(p.play() == GST_STATE_CHANGE_FAILURE)
+        let error = p.waitFor([GST_MESSAGE_ERROR], timeoutMs: 2_000)
+        #expect(error?.text?.contains("no-such-muxer") == true)
+    }
+
+    @Test func fiftyStateCycles() throws {
+        let a = TestMedia.h264(pattern: "ball", frames: 30)
+        let p = binPipeline("uri-list=\(a),\(a) live-source=true file-loop=true width=160 height=120")
+        let tally = FrameTally(p)
+        for cycle in 0..<50 {
+            p.play()
+            let got = tally.pull(untilMs: 5_000) { $0.count(0) + $0.count(1) > 0 }
+            #expect(got, "no frame in cycle \(cycle)")
+            #expect(p.stop() == GST_STATE_CHANGE_SUCCESS)
+            tally.reset()
+            if !got { break }
+        }
+        p.drain()
+        #expect(p.errors.isEmpty)
+    }
+}

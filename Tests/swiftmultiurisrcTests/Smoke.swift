@@ -1,3 +1,0 @@
-import Testing
-@testable import swiftmultiurisrc
-@Test func smoke() { #expect(true) }
