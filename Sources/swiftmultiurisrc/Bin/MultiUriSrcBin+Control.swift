@@ -45,9 +45,10 @@ extension MultiUriSrcBin: StreamControl {
 
     func pushDownstream(_ event: ControlEvent) throws(ControlError) {
         guard state.withLock({ $0 != nil }) else { throw .unavailable("element is not running") }
-        guard gst_pad_push_event(srcPad.ptr, event.makeEvent()) != 0 else {
-            throw .unavailable("event not delivered: the src pad is not linked or not flowing")
+        guard gst_pad_is_linked(srcPad.ptr) != 0 else {
+            throw .unavailable("event not delivered: the bin's src pad is not linked")
         }
+        downstream.send(event.makeEvent())
     }
 
     func applySourceSetting(sourceId: UInt32, _ setting: SourceSetting) throws(ControlError) {
@@ -156,7 +157,7 @@ extension MultiUriSrcBin: StreamControl {
             gst_element_post_message(element.ptr, gst_message_new_element(cast(element.ptr, to: GstObject.self), s))
         }
         state.withLock { $0?.eosSent = true }
-        gst_pad_push_event(srcPad.ptr, gst_event_new_eos())
+        downstream.send(gst_event_new_eos())
     }
 
     var isReady: Bool {

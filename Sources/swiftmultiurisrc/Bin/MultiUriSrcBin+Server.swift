@@ -1,11 +1,22 @@
+let restLog = DebugCategory("swiftrest", description: "swift-multiurisrc REST server")
+
 /// Something the bin starts on NULL→READY and stops on READY→NULL.
 protocol ControlServer: Sendable {
     func stop()
 }
 
+extension RestServer: ControlServer {}
+
 extension MultiUriSrcBin {
-    /// Starts the REST server bound to ip-address:port.
+    /// Starts the REST server bound to ip-address:port; nil for port "0".
     func startServer(_ s: Settings) throws(ControlError) -> (any ControlServer)? {
-        nil
+        do {
+            guard let configuration = try RestServerConfiguration.fromProperties(ipAddress: s.ipAddress, port: s.port) else {
+                return nil
+            }
+            return try RestServer(configuration: configuration, control: self, category: restLog)
+        } catch {
+            throw .unavailable("REST server (properties ip-address and port): \(error)")
+        }
     }
 }

@@ -26,6 +26,8 @@ final class MultiUriSrcBin: @unchecked Sendable {
     let settings = Mutex(Settings())
     /// nil in NULL; built on NULL→READY, dropped on READY→NULL.
     let state = Mutex<State?>(nil)
+    /// Events for downstream, sent with the data flow.
+    let downstream: DownstreamEvents
     /// Serializes every pipeline change (see the type's comment).
     let controlQueue = DispatchQueue(label: "swiftmultiurisrcbin.control")
     private static let onControlQueue = DispatchSpecificKey<Bool>()
@@ -51,6 +53,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
         let ghost = gst_ghost_pad_new_no_target_from_template(
             "src", gst_element_get_pad_template(element, "src"))!
         srcPad = ObjectRef(ghost)
+        downstream = DownstreamEvents(pad: ghost)
         gst_element_add_pad(element, ghost)
         controlQueue.setSpecific(key: Self.onControlQueue, value: true)
     }
@@ -173,6 +176,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
             detach(slot, pushLifecycle: false)
         }
         gst_ghost_pad_set_target(cast(srcPad.ptr, to: GstGhostPad.self), nil)
+        downstream.clear()
         for e in old.muxer.elements.reversed() {
             gst_element_set_state(e.ptr, GST_STATE_NULL)
             gst_bin_remove(binRef, e.ptr)
@@ -195,6 +199,15 @@ final class MultiUriSrcBin: @unchecked Sendable {
 
     /// Control queue only.
     private func setSourceState(_ slot: SourceSlot, _ branch: SourceBranch, _ target: GstState) {
+        if target == GST_STATE_PLAYING {
+            // A locked child misses the clock and base time its parent hands
+            // out on PAUSED→PLAYING; clocksync needs both to pace in real time.
+            if let clock = gst_element_get_clock(element.ptr) {
+                gst_element_set_clock(branch.bin.ptr, clock)
+                gst_object_unref(UnsafeMutableRawPointer(clock))
+            }
+            gst_element_set_base_time(branch.bin.ptr, gst_element_get_base_time(element.ptr))
+        }
         if gst_element_set_state(branch.bin.ptr, target) == GST_STATE_CHANGE_FAILURE {
             let first = slot.runtime.withLock { rt -> Bool in
                 defer { rt.state = .error; if rt.lastError == nil { rt.lastError = "state change failed" } }
@@ -311,12 +324,14 @@ final class MultiUriSrcBin: @unchecked Sendable {
     /// Takes a source's elements out of the pipeline; the slot itself stays
     /// (with its state) until `forget`. Runs on the control queue.
     func detach(_ slot: SourceSlot, pushLifecycle lifecycle: Bool) {
-        guard let branch = slot.branch.withLock({ b -> SourceBranch? in defer { b = nil }; return b }) else { return }
+        guard let branch = slot.branch.withLock({ $0 }) else { return }
         let muxer = state.withLock { $0?.muxer }
         if lifecycle { pushLifecycle(.streamEos(sourceId: slot.sourceId)) }
         // NULL first: the source's threads stop, so nothing is pushing into
-        // the muxer pad when it is released.
+        // the muxer pad when it is released. The branch stays known until
+        // then, so late errors of the dying source are still recognised.
         gst_element_set_state(branch.bin.ptr, GST_STATE_NULL)
+        slot.branch.withLock { $0 = nil }
         if let muxPad = branch.muxPad {
             gst_pad_unlink(branch.srcPad.ptr, muxPad.ptr)
             if let muxer { gst_element_release_request_pad(muxer.element.ptr, muxPad.ptr) }
@@ -360,7 +375,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
     // MARK: - Messages and events
 
     func pushLifecycle(_ event: LifecycleEvent) {
-        gst_pad_push_event(srcPad.ptr, event.makeEvent())
+        downstream.send(event.makeEvent())
     }
 
     func postStreamMessage(_ name: String, _ slot: SourceSlot) {

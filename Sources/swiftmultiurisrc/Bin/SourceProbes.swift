@@ -78,11 +78,11 @@ extension MultiUriSrcBin {
             gst_pad_add_probe(pad, types, { pad, info, data in
                 guard let context = SourceContext.from(data), let info, let pad,
                       let bin = context.bin else { return GST_PAD_PROBE_OK }
-                if let buffer = gsb_probe_info_buffer(info) {
+                // The info's data is a buffer or an event: its type says which.
+                let type = gsb_probe_info_type(info).rawValue
+                if type & GST_PAD_PROBE_TYPE_BUFFER.rawValue != 0, let buffer = gsb_probe_info_buffer(info) {
                     bin.sourceBuffer(context, pad: pad, buffer: buffer)
-                    return GST_PAD_PROBE_OK
-                }
-                if let event = gsb_probe_info_event(info) {
+                } else if type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM.rawValue != 0, let event = gsb_probe_info_event(info) {
                     return bin.sourceEvent(context, event: event)
                 }
                 return GST_PAD_PROBE_OK

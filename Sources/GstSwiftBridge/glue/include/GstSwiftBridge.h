@@ -17,3 +17,5 @@
 #include "gsb-macros.h"
 #include "gsb-source-meta.h"
 #include "gsb-plugin.h"
+#include "gsb-events.h"
+#include "gsb-rest.h"

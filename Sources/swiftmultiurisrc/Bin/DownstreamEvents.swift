@@ -1,0 +1,79 @@
+import CGStreamer
+import Dispatch
+import GstSwiftBridge
+import Synchronization
+
+/// Sends the bin's own events downstream (lifecycle events, REST control
+/// events, EOS after app/quit) without making the caller wait on data flow.
+///
+/// Pushing a serialized event takes the downstream pad's stream lock, which a
+/// sink holds while it waits for preroll: a REST thread pushing directly
+/// would hang there (and with it the control queue). So events wait here and
+/// leave from the streaming thread, just before the next buffer leaves the
+/// bin (their order against the buffers is then exact). When no buffer comes
+/// for `fallbackMs` they are pushed from a sender queue of their own, which
+/// may then be the one to wait.
+final class DownstreamEvents: @unchecked Sendable {
+    private struct EventRef: @unchecked Sendable { let ptr: UnsafeMutablePointer<GstEvent> }
+
+    private let pad: ObjectRef<GstPad>
+    private let pending = Mutex<[EventRef]>([])
+    /// Fast check for the buffer probe, which runs for every frame.
+    private let hasPending = Atomic<Bool>(false)
+    private let sender = DispatchQueue(label: "swiftmultiurisrcbin.events")
+    private let fallbackMs = 100
+
+    init(pad: UnsafeMutablePointer<GstPad>) {
+        self.pad = ObjectRef(pad)
+        let types = GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER.rawValue | GST_PAD_PROBE_TYPE_BUFFER_LIST.rawValue)
+        gst_pad_add_probe(pad, types, { pad, _, data in
+            guard let pad, let data else { return GST_PAD_PROBE_OK }
+            let events = Unmanaged<DownstreamEvents>.fromOpaque(data).takeUnretainedValue()
+            events.flush(on: pad)
+            return GST_PAD_PROBE_OK
+        }, Unmanaged.passRetained(self).toOpaque(), { data in
+            guard let data else { return }
+            Unmanaged<DownstreamEvents>.fromOpaque(data).release()
+        })
+    }
+
+    /// Queues `event` (taking ownership) for the next buffer.
+    func send(_ event: UnsafeMutablePointer<GstEvent>) {
+        pending.withLock { $0.append(EventRef(ptr: event)) }
+        hasPending.store(true, ordering: .releasing)
+        scheduleFallback()
+    }
+
+    /// Drops what was not sent (the bin stops).
+    func clear() {
+        let dropped = take()
+        dropped.forEach { gsb_event_unref($0.ptr) }
+    }
+
+    private func take() -> [EventRef] {
+        pending.withLock { list in
+            hasPending.store(false, ordering: .releasing)
+            defer { list.removeAll() }
+            return list
+        }
+    }
+
+    private func flush(on pad: UnsafeMutablePointer<GstPad>) {
+        guard hasPending.load(ordering: .acquiring) else { return }
+        for event in take() { gst_pad_push_event(pad, event.ptr) }
+    }
+
+    /// Nothing flows: push from the sender queue, but only once the stream
+    /// has started (a custom sticky event before stream-start is misordered).
+    private func scheduleFallback() {
+        sender.asyncAfter(deadline: .now() + .milliseconds(fallbackMs)) { [weak self] in
+            guard let self, self.hasPending.load(ordering: .acquiring) else { return }
+            guard let started = gst_pad_get_sticky_event(self.pad.ptr, GST_EVENT_STREAM_START, 0) else {
+                self.scheduleFallback()
+                return
+            }
+            gsb_event_unref(started)
+            self.flush(on: self.pad.ptr)
+        }
+    }
+}

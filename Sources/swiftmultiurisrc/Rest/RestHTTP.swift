@@ -1,0 +1,116 @@
+/// One HTTP request as the routes see it: read completely (body capped by the
+/// server) before any route runs, so routes never touch civetweb.
+struct RestRequest: Sendable {
+    /// "GET", "POST", ... as the client sent it.
+    var method: String
+    /// The route path: URL-decoded, without a trailing "/" and without the
+    /// "/api/v1" prefix, e.g. "/stream/add". Both spellings of every route
+    /// therefore reach the same handler.
+    var path: String
+    /// The path as requested (decoded by civetweb), for logs and errors.
+    var requestPath: String
+    /// Text after "?", nil without one.
+    var query: String?
+    /// "1.1" or "1.0".
+    var httpVersion: String
+    /// Header names as sent; look them up with `header(_:)`.
+    var headers: [(name: String, value: String)]
+    /// The body, at most `RestServerConfiguration.maxBodyBytes` bytes. Empty
+    /// for GET and HEAD (their bodies are not read).
+    var body: [UInt8]
+    var remoteAddress: String
+
+    /// Case-insensitive header lookup (the first of that name).
+    func header(_ name: String) -> String? {
+        let wanted = name.lowercased()
+        return headers.first { $0.name.lowercased() == wanted }?.value
+    }
+
+    /// The body as JSON. Any Content-Type is accepted: `curl -d` sends
+    /// application/x-www-form-urlencoded and DeepStream clients rely on it.
+    func json() throws(JSONParseError) -> JSONValue {
+        try JSONCodec.parse(body)
+    }
+}
+
+/// One response. The body is always JSON (`Content-Type: application/json`).
+struct RestResponse: Sendable, Equatable {
+    var status: Int
+    var body: JSONValue
+    /// Extra headers (Allow on 405, Connection: close, ...). Content-Type and
+    /// Content-Length are added by the server.
+    var headers: [RestHeader] = []
+
+    init(status: Int, body: JSONValue, headers: [RestHeader] = []) {
+        self.status = status
+        self.body = body
+        self.headers = headers
+    }
+
+    /// DeepStream 7.0+ form: {"status":"HTTP/1.1 200 OK","reason":"<operation>_SUCCESS"}
+    /// plus `extra` members after those two.
+    static func success(_ operation: String, extra: JSONObject = JSONObject()) -> RestResponse {
+        var body = JSONObject(["status": .string(HTTPStatus.line(200)), "reason": .string("\(operation)_SUCCESS")])
+        for (k, v) in extra.members { body[k] = v }
+        return RestResponse(status: 200, body: .object(body))
+    }
+
+    /// {"status":"HTTP/1.1 409 Conflict","reason":"<operation>_FAIL, <detail>"} with
+    /// the same code as the real HTTP status.
+    static func failure(_ operation: String, status: Int, detail: String,
+                        headers: [RestHeader] = []) -> RestResponse {
+        let body = JSONObject([
+            "status": .string(HTTPStatus.line(status)),
+            "reason": .string("\(operation)_FAIL, \(detail)"),
+        ])
+        return RestResponse(status: status, body: .object(body), headers: headers)
+    }
+
+    static func failure(_ operation: String, _ error: ControlError) -> RestResponse {
+        failure(operation, status: error.httpStatus, detail: error.detail)
+    }
+}
+
+struct RestHeader: Sendable, Equatable {
+    var name: String
+    var value: String
+}
+
+enum HTTPStatus {
+    /// Reason phrases of the codes this server sends.
+    static func text(_ code: Int) -> String {
+        switch code {
+        case 100: "Continue"
+        case 200: "OK"
+        case 204: "No Content"
+        case 207: "Multi-Status"
+        case 400: "Bad Request"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 408: "Request Timeout"
+        case 409: "Conflict"
+        case 411: "Length Required"
+        case 413: "Payload Too Large"
+        case 414: "URI Too Long"
+        case 422: "Unprocessable Content"
+        case 431: "Request Header Fields Too Large"
+        case 429: "Too Many Requests"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 503: "Service Unavailable"
+        case 505: "HTTP Version Not Supported"
+        default: "Status \(code)"
+        }
+    }
+
+    /// "HTTP/1.1 404 Not Found", the `status` member of every body.
+    static func line(_ code: Int) -> String { "HTTP/1.1 \(code) \(text(code))" }
+}
+
+/// Spaces and tabs trimmed at both ends (no Foundation in the plugin).
+func restTrimmed<S: StringProtocol>(_ s: S) -> String {
+    var sub = s[...]
+    while let c = sub.first, c == " " || c == "\t" { sub = sub.dropFirst() }
+    while let c = sub.last, c == " " || c == "\t" { sub = sub.dropLast() }
+    return String(sub)
+}

@@ -1,0 +1,147 @@
+import GstSwiftBridge
+
+/// The two methods of the DeepStream API. HEAD is served wherever GET is.
+enum HTTPMethod: String, Sendable {
+    case get = "GET"
+    case post = "POST"
+}
+
+/// One built-in route: where it lives, which method it takes, the prefix of
+/// its DeepStream reason texts, and the one function that parses its body and
+/// calls the control.
+///
+/// Each `Routes/*Routes.swift` file declares the routes of one DeepStream
+/// group; `BuiltInRoutes.all` collects them. Every route answers under
+/// "/api/v1/<path>" and "/<path>". Where each one is parsed:
+///
+///     StreamRoutes     POST stream/add, POST stream/remove, GET stream/get-stream-info
+///     RoiRoute         POST roi/update
+///     DecoderRoutes    POST dec/drop-frame-interval, dec/skip-frames, dec/low-latency-mode
+///     ConverterRoutes  POST conv/srccrop, conv/destcrop, conv/flip-method, conv/interpolation-method
+///     EncoderRoutes    POST enc/bitrate, enc/force-idr, enc/force-intra, enc/iframe-interval
+///     InferenceRoutes  POST infer/set-interval, inferserver/set-interval, osd/process-mode,
+///                           nvtracker/config-path, analytics/reload-config
+///     MuxerRoutes      POST mux/batched-push-timeout, mux/max-latency
+///     AppRoutes        POST app/quit, GET version, GET health/get-dsready-state
+///
+/// Statuses: 200 success; 400 bad input (malformed JSON, wrong type,
+/// missing field, out of range; the reason names the field); 404 unknown
+/// stream_id or route; 405 wrong method (with Allow); 409 duplicate camera,
+/// url mismatch or a setting the pipeline cannot take; 413 body over the
+/// cap; 429 max-batch-size reached; 500 internal; 503 element gone or
+/// server stopping. Parse failures name the field by its full path
+/// ("stream.roi[1].left").
+struct Route: Sendable {
+    let method: HTTPMethod
+    /// Without the "/api/v1" prefix: "/stream/add". The server serves every
+    /// route under both spellings (DeepStream 6.2/6.3 had no prefix).
+    let path: String
+    /// "STREAM_ADD" gives "STREAM_ADD_SUCCESS" and "STREAM_ADD_FAIL, <detail>".
+    let operation: String
+    let handler: @Sendable (RouteContext) throws(ControlError) -> RestResponse
+
+    init(_ method: HTTPMethod, _ path: String, operation: String,
+         handler: @escaping @Sendable (RouteContext) throws(ControlError) -> RestResponse) {
+        self.method = method
+        self.path = path
+        self.operation = operation
+        self.handler = handler
+    }
+
+    /// Runs the handler; any error becomes the route's `_FAIL` response with
+    /// the error's status code.
+    func respond(_ context: RouteContext) -> RestResponse {
+        do {
+            return try handler(context)
+        } catch {
+            context.log.debug(nil, "\(context.request.method) \(context.request.requestPath): \(error.httpStatus) \(error.detail)")
+            return .failure(operation, error)
+        }
+    }
+}
+
+/// What a route handler works with. Holds no lock: handlers call the control
+/// directly, and the control may take as long as it needs (bounded).
+struct RouteContext: Sendable {
+    let request: RestRequest
+    let control: any StreamControl
+    let log: DebugCategory
+
+    /// The body as a JSON object.
+    func bodyObject() throws(ControlError) -> FieldReader {
+        let value: JSONValue
+        do {
+            value = try request.json()
+        } catch {
+            throw .badRequest(field: "body", detail: error.detail)
+        }
+        guard case let .object(object) = value else {
+            throw .badRequest(field: "body", detail: "expected a JSON object, got \(value.kindName)")
+        }
+        return FieldReader(object)
+    }
+
+    /// Control bodies (everything but stream add/remove) hold their fields in
+    /// an object under one root key of any name; the documentation uses
+    /// "stream". Exactly one root key is accepted, so a misplaced field is
+    /// reported instead of ignored.
+    func controlFields() throws(ControlError) -> FieldReader {
+        let body = try bodyObject()
+        guard body.object.count == 1, let key = body.object.keys.first else {
+            throw .badRequest(field: "body",
+                              detail: "expected exactly one root key (e.g. \"stream\") holding the fields, got \(body.object.count)")
+        }
+        return try body.object(key)
+    }
+
+    /// Resolves `stream_id` (a decimal source id or a camera id) to a source;
+    /// an unknown id is 404 naming the field.
+    func resolveStream(_ fields: FieldReader) throws(ControlError) -> StreamInfo {
+        let id = try fields.identifier("stream_id")
+        guard let info = control.resolveStream(id) else {
+            throw .notFound("\(fields.fieldName("stream_id")): no stream \"\(id)\" (neither a source id nor a camera id)")
+        }
+        return info
+    }
+}
+
+/// The table of every built-in route, assembled from the per-group files.
+enum BuiltInRoutes {
+    static let all: [Route] =
+        StreamRoutes.routes + RoiRoute.routes + DecoderRoutes.routes + ConverterRoutes.routes
+        + EncoderRoutes.routes + InferenceRoutes.routes + MuxerRoutes.routes + AppRoutes.routes
+
+    /// Path -> route. Each path has exactly one method.
+    static let byPath: [String: Route] = {
+        var table: [String: Route] = [:]
+        for route in all { table[route.path] = route }
+        return table
+    }()
+
+    /// True when `prefix` equals or contains a built-in path, or lies under
+    /// one: other elements may not register such a prefix (their routes would
+    /// shadow, or be shadowed by, DeepStream's).
+    static func overlaps(prefix: String) -> Bool {
+        all.contains { route in
+            route.path == prefix || route.path.hasPrefix(prefix + "/") || prefix.hasPrefix(route.path + "/")
+        }
+    }
+}
+
+/// JSON of one source, shared by stream-info and the stream add/remove answers.
+func streamInfoJSON(_ info: StreamInfo) -> JSONValue {
+    var o = JSONObject()
+    o["source_id"] = .integer(Int64(info.sourceId))
+    o["camera_id"] = .string(info.cameraId)
+    o["camera_name"] = .string(info.cameraName)
+    o["uri"] = .string(info.maskedUri)
+    o["state"] = .string(info.state.rawValue)
+    // A frame counter beyond Int64 is not going to happen; clamp rather than trap.
+    o["frames_out"] = .integer(info.framesOut > UInt64(Int64.max) ? Int64.max : Int64(info.framesOut))
+    o["fps"] = .real(info.fps)
+    o["last_error"] = info.lastError.map { .string($0) } ?? .null
+    return .object(o)
+}
+
+/// The `version` of GET /version.
+let restAPIVersion = "swiftmultiurisrc \(GSB_PLUGIN_VERSION) - REST API Version v1"

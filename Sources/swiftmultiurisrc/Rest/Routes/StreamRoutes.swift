@@ -1,0 +1,219 @@
+/// stream/add, stream/remove (POST) and stream/get-stream-info (GET).
+///
+/// Body of add and remove (DeepStream's sensor message):
+///
+///     {"key": "sensor",
+///      "value": {"camera_id": "cam1", "camera_name": "front", "camera_url": "rtsp://...",
+///                "change": "camera_add", "metadata": {...},
+///                "options": {...}, "wait_for_first_frame_ms": 3000},
+///      "headers": {...}}
+///
+/// - `event` is accepted instead of `value`; `key`, `headers` and `metadata`
+///   are not interpreted.
+/// - `change` is optional (the route says what to do); when given it must
+///   contain "add" or "streaming" on stream/add and "remove" on stream/remove
+///   (case-insensitive), otherwise 400 naming `change`.
+/// - `camera_id` (string, or integer converted to a string) must not be empty;
+///   add also needs a non-empty `camera_url`; `camera_name` defaults to "".
+///   Remove needs only `camera_id`; `camera_url`, when given and not empty,
+///   must match the source's uri (checked by the control).
+///
+/// Our extras, add only:
+/// - `options` (object): per-stream settings overriding the element's
+///   properties. Names: `latency` (uint ms, rtspsrc latency),
+///   `rtp_protocol` (0 = UDP then TCP, 4 = TCP only; select-rtp-protocol),
+///   `drop_frame_interval` (0-30), `file_loop` (bool, also 0/1). Unknown names
+///   are 400, so a typo is not silently ignored.
+/// - `wait_for_first_frame_ms` (uint, at most `maxWaitForFirstFrameMs`): answer
+///   only once the first frame left the bin or the source failed. Given in the
+///   value, or at the body root for every sensor of the request.
+///
+/// Several sensors in one request (add and remove): `value` may be an array.
+/// They are processed in order, each independently; the answer carries a
+/// `results` array with, per item, `camera_id`, `status`, `reason` (and
+/// `source_id` on success). Overall: 200 with reason `<OP>_SUCCESS` when all
+/// succeeded; 200 with `<OP>_PARTIAL_SUCCESS, <k> of <n> failed` when some
+/// failed; when all failed, the first failure's status with
+/// `<OP>_FAIL, all <n> failed; first: <detail>`.
+enum StreamRoutes {
+    static let routes: [Route] = [
+        Route(.post, "/stream/add", operation: "STREAM_ADD") { ctx throws(ControlError) in
+            try handleSensors(ctx, operation: "STREAM_ADD", action: .add)
+        },
+        Route(.post, "/stream/remove", operation: "STREAM_REMOVE") { ctx throws(ControlError) in
+            try handleSensors(ctx, operation: "STREAM_REMOVE", action: .remove)
+        },
+        Route(.get, "/stream/get-stream-info", operation: "GET_LIVE_STREAM_INFO") { ctx throws(ControlError) in
+            let streams = ctx.control.streams()
+            let info = JSONObject([
+                "stream-count": .integer(Int64(streams.count)),
+                "stream-info": .array(streams.map(streamInfoJSON)),
+            ])
+            return .success("GET_LIVE_STREAM_INFO", extra: JSONObject(["stream-info": .object(info)]))
+        },
+    ]
+
+    /// The longest wait for a first frame a client may ask for; civetweb's
+    /// `mg_stop` waits for running handlers, so every wait must be bounded.
+    static let maxWaitForFirstFrameMs: UInt32 = 60_000
+
+    enum Action: Sendable { case add, remove }
+
+    /// One parsed sensor of a request.
+    enum Sensor: Sendable, Equatable {
+        case add(AddStreamRequest)
+        case remove(cameraId: String, url: String?)
+    }
+
+    /// Parses the body: one sensor (`single`) or an array (`multiple`, each item
+    /// parsed on its own so one bad item does not sink the others).
+    enum Parsed: Sendable {
+        case single(Sensor)
+        case multiple([(cameraId: String?, sensor: Result<Sensor, ControlError>)])
+    }
+
+    static func parse(_ body: FieldReader, action: Action) throws(ControlError) -> Parsed {
+        let key = body.contains("value") || !body.contains("event") ? "value" : "event"
+        let defaultWait = try body.optionalUInt32("wait_for_first_frame_ms", in: 0...maxWaitForFirstFrameMs)
+        guard let value = body.value(key) else { throw body.missing("value") }
+        switch value {
+        case let .object(o):
+            return .single(try parseSensor(FieldReader(o, path: key), action: action, defaultWait: defaultWait))
+        case let .array(items):
+            guard !items.isEmpty else {
+                throw .badRequest(field: key, detail: "empty array, expected at least one sensor")
+            }
+            var results: [(cameraId: String?, sensor: Result<Sensor, ControlError>)] = []
+            for (i, item) in items.enumerated() {
+                let path = "\(key)[\(i)]"
+                guard case let .object(o) = item else {
+                    results.append((nil, .failure(.badRequest(field: path, detail: "expected an object, got \(item.kindName)"))))
+                    continue
+                }
+                let reader = FieldReader(o, path: path)
+                let cameraId = try? reader.optionalIdentifier("camera_id")
+                do {
+                    results.append((cameraId ?? nil, .success(try parseSensor(reader, action: action, defaultWait: defaultWait))))
+                } catch {
+                    results.append((cameraId ?? nil, .failure(error)))
+                }
+            }
+            return .multiple(results)
+        default:
+            throw body.wrongType(key, "an object or an array of objects", value)
+        }
+    }
+
+    static func parseSensor(_ v: FieldReader, action: Action, defaultWait: UInt32?) throws(ControlError) -> Sensor {
+        if let change = try v.optionalString("change") {
+            let c = change.lowercased()
+            switch action {
+            case .add where !(c.contains("add") || c.contains("streaming")):
+                throw .badRequest(field: v.fieldName("change"),
+                                  detail: "\"\(change)\" does not ask to add (expected a value containing \"add\" or \"streaming\")")
+            case .remove where !c.contains("remove"):
+                throw .badRequest(field: v.fieldName("change"),
+                                  detail: "\"\(change)\" does not ask to remove (expected a value containing \"remove\")")
+            default: break
+            }
+        }
+        let cameraId = try v.identifier("camera_id")
+        switch action {
+        case .add:
+            var request = AddStreamRequest(cameraId: cameraId,
+                                           cameraName: try v.optionalString("camera_name") ?? "",
+                                           uri: try v.nonEmptyString("camera_url"))
+            if let options = try v.optionalObject("options") {
+                request.options = try parseOptions(options)
+            }
+            request.waitForFirstFrameMs = try v.optionalUInt32("wait_for_first_frame_ms", in: 0...maxWaitForFirstFrameMs)
+                ?? defaultWait
+            return .add(request)
+        case .remove:
+            let url = try v.optionalString("camera_url")
+            return .remove(cameraId: cameraId, url: (url?.isEmpty ?? true) ? nil : url)
+        }
+    }
+
+    static let optionNames: Set<String> = ["latency", "rtp_protocol", "drop_frame_interval", "file_loop"]
+
+    static func parseOptions(_ o: FieldReader) throws(ControlError) -> SourceOptions {
+        try o.rejectUnknownKeys(allowed: optionNames)
+        var options = SourceOptions()
+        options.latencyMs = try o.optionalUInt32("latency")
+        if let p = try o.optionalUInt32("rtp_protocol") {
+            guard p == 0 || p == 4 else {
+                throw .badRequest(field: o.fieldName("rtp_protocol"), detail: "must be 0 (UDP then TCP) or 4 (TCP only), got \(p)")
+            }
+            options.rtpProtocol = p
+        }
+        options.dropFrameInterval = try o.optionalUInt32("drop_frame_interval", in: 0...30)
+        options.fileLoop = try o.optionalBool("file_loop")
+        return options
+    }
+
+    /// Calls the control for one sensor: the response of a single request,
+    /// or one item of `results`.
+    static func perform(_ sensor: Sensor, control: any StreamControl) -> Result<StreamInfo, ControlError> {
+        do throws(ControlError) {
+            switch sensor {
+            case let .add(request): return .success(try control.addStream(request))
+            case let .remove(cameraId, url): return .success(try control.removeStream(cameraId: cameraId, url: url))
+            }
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    static func handleSensors(_ ctx: RouteContext, operation: String, action: Action) throws(ControlError) -> RestResponse {
+        switch try parse(try ctx.bodyObject(), action: action) {
+        case let .single(sensor):
+            let info = try perform(sensor, control: ctx.control).get()
+            ctx.log.info(nil, "\(operation): camera \"\(info.cameraId)\" as source \(info.sourceId)")
+            return .success(operation, extra: JSONObject([
+                "source_id": .integer(Int64(info.sourceId)),
+                "stream": streamInfoJSON(info),
+            ]))
+        case let .multiple(items):
+            var results: [JSONValue] = []
+            var firstFailure: ControlError?
+            var failures = 0
+            for item in items {
+                var entry = JSONObject(["camera_id": item.cameraId.map { .string($0) } ?? .null])
+                switch item.sensor.flatMap({ perform($0, control: ctx.control) }) {
+                case let .success(info):
+                    ctx.log.info(nil, "\(operation): camera \"\(info.cameraId)\" as source \(info.sourceId)")
+                    entry["status"] = .string(HTTPStatus.line(200))
+                    entry["reason"] = .string("\(operation)_SUCCESS")
+                    entry["source_id"] = .integer(Int64(info.sourceId))
+                case let .failure(error):
+                    failures += 1
+                    if firstFailure == nil { firstFailure = error }
+                    entry["status"] = .string(HTTPStatus.line(error.httpStatus))
+                    entry["reason"] = .string("\(operation)_FAIL, \(error.detail)")
+                }
+                results.append(.object(entry))
+            }
+            let extra = JSONObject(["results": .array(results)])
+            if failures == 0 {
+                return .success(operation, extra: extra)
+            }
+            if failures < items.count {
+                let body = JSONObject([
+                    "status": .string(HTTPStatus.line(200)),
+                    "reason": .string("\(operation)_PARTIAL_SUCCESS, \(failures) of \(items.count) failed"),
+                    "results": .array(results),
+                ])
+                return RestResponse(status: 200, body: .object(body))
+            }
+            let first = firstFailure ?? .internalError("no failure recorded")
+            var response = RestResponse.failure(operation, status: first.httpStatus,
+                                                detail: "all \(items.count) failed; first: \(first.detail)")
+            if case var .object(body) = response.body {
+                body["results"] = .array(results)
+                response.body = .object(body)
+            }
+            return response
+        }
+    }
+}

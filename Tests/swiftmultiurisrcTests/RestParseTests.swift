@@ -1,0 +1,269 @@
+import Testing
+import swiftcustomevents
+@testable import swiftmultiurisrc
+
+/// Parsing without HTTP: the jansson bridge, the typed field reader, and each
+/// route's payload parser.
+@Suite struct RestParseTests {
+    func reader(_ json: String) throws -> FieldReader {
+        guard case let .object(o) = try JSONCodec.parse(Array(json.utf8)) else {
+            Issue.record("not an object: \(json)")
+            return FieldReader(JSONObject())
+        }
+        return FieldReader(o)
+    }
+
+    /// The field named by the ControlError.badRequest that `body` throws.
+    func badField(_ body: () throws -> Void) -> String? {
+        do {
+            try body()
+            return nil
+        } catch let error as ControlError {
+            if case let .badRequest(field, _) = error { return field }
+            return "not badRequest: \(error)"
+        } catch {
+            return "not a ControlError: \(error)"
+        }
+    }
+
+    // MARK: jansson bridge
+
+    @Test func parsesEveryJSONKind() throws {
+        let v = try JSONCodec.parse(Array(#"{"a":1,"b":-2.5,"c":"x\u00e9\ny","d":[true,false,null],"e":{"f":9223372036854775807}}"#.utf8))
+        guard case let .object(o) = v else { Issue.record("not an object"); return }
+        #expect(o.keys == ["a", "b", "c", "d", "e"])
+        #expect(o["a"] == .integer(1))
+        #expect(o["b"] == .real(-2.5))
+        #expect(o["c"] == .string("x\u{e9}\ny"))
+        #expect(o["d"] == .array([.bool(true), .bool(false), .null]))
+        #expect(o["e"] == .object(JSONObject(["f": .integer(Int64.max)])))
+    }
+
+    @Test(arguments: [
+        "", "{", "{\"a\":}", "[1,]", "nope", "{\"a\":1} trailing", "\"bare string\"",
+        "{\"big\": 99999999999999999999}", "{\"a\": \"\u{FFFF}\"",
+        String(repeating: "[", count: 40) + String(repeating: "]", count: 40),
+    ])
+    func rejectsMalformedJSON(_ text: String) {
+        #expect(throws: JSONParseError.self) { _ = try JSONCodec.parse(Array(text.utf8)) }
+    }
+
+    /// NUL inside strings would cut C strings downstream (event structures).
+    @Test func rejectsNulInStrings() {
+        #expect(throws: JSONParseError.self) { _ = try JSONCodec.parse(Array(#"{"camera_id":"a\u0000b"}"#.utf8)) }
+    }
+
+    @Test func rejectsInvalidUTF8() {
+        #expect(throws: JSONParseError.self) { _ = try JSONCodec.parse([0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D]) }
+    }
+
+    @Test func serializesInOrderWithEscapes() {
+        let body = JSONValue.object(JSONObject([
+            "status": "HTTP/1.1 200 OK", "n": .integer(-3), "nan": .real(.nan), "s": .string("a\"b\u{0}"),
+            "list": .array([.null, .bool(true)]),
+        ]))
+        let text = String(decoding: JSONCodec.serialize(body) ?? [], as: UTF8.self)
+        #expect(text == #"{"status":"HTTP/1.1 200 OK","n":-3,"nan":null,"s":"a\"b\u0000","list":[null,true]}"#)
+        // Round trip.
+        let back = JSONValue.object(JSONObject(["s": .string("é \" \\ / \t"), "i": .integer(Int64.min)]))
+        #expect((try? JSONCodec.parse(JSONCodec.serialize(back) ?? [])) == back)
+    }
+
+    // MARK: field reader
+
+    @Test func readerTypesAndRanges() throws {
+        let r = try reader(#"{"s":"x","i":5,"neg":-1,"big":4294967296,"str":"5","b":true,"one":1,"two":2,"nul":null,"o":{"k":1}}"#)
+        #expect(try r.string("s") == "x")
+        #expect(try r.uint32("i", in: 0...30) == 5)
+        #expect(try r.optionalUInt32("nul") == nil)
+        #expect(try r.bool("b") == true)
+        #expect(try r.bool("one") == true)
+        #expect(badField { _ = try r.uint32("neg") } == "neg")
+        #expect(badField { _ = try r.uint32("big") } == "big")
+        #expect(badField { _ = try r.uint32("str") } == "str")
+        #expect(badField { _ = try r.uint32("i", in: 0...2) } == "i")
+        #expect(badField { _ = try r.bool("two") } == "two")
+        #expect(badField { _ = try r.string("missing") } == "missing")
+        #expect(badField { _ = try r.string("i") } == "i")
+        #expect(badField { _ = try r.object("o").uint32("zz") } == "o.zz")
+        #expect(try r.int32("neg", in: -1...Int32.max) == -1)
+    }
+
+    // MARK: stream add / remove
+
+    @Test func streamAddSingle() throws {
+        let body = try reader(#"""
+        {"key":"sensor","value":{"camera_id":"cam1","camera_name":"front","camera_url":"rtsp://h/s",
+         "change":"camera_add","metadata":{"resolution":"1920x1080","codec":"h264","framerate":30},
+         "options":{"latency":200,"rtp_protocol":4,"drop_frame_interval":2,"file_loop":true},
+         "wait_for_first_frame_ms":1500},
+         "headers":{"source":"vst","created_at":"2021-06-01T14:34:13.417Z"}}
+        """#)
+        guard case let .single(.add(req)) = try StreamRoutes.parse(body, action: .add) else {
+            Issue.record("not a single add"); return
+        }
+        #expect(req == AddStreamRequest(cameraId: "cam1", cameraName: "front", uri: "rtsp://h/s",
+                                        options: SourceOptions(latencyMs: 200, rtpProtocol: 4, dropFrameInterval: 2, fileLoop: true),
+                                        waitForFirstFrameMs: 1500))
+    }
+
+    @Test func streamAddAcceptsEventAndStreamingAndIntegerIds() throws {
+        let body = try reader(#"{"event":{"camera_id":7,"camera_url":"file:///a.mp4","change":"camera_streaming"}}"#)
+        guard case let .single(.add(req)) = try StreamRoutes.parse(body, action: .add) else {
+            Issue.record("not a single add"); return
+        }
+        #expect(req.cameraId == "7")
+        #expect(req.cameraName == "")
+        #expect(req.options == SourceOptions())
+        #expect(req.waitForFirstFrameMs == nil)
+    }
+
+    @Test(arguments: [
+        (#"{"value":{"camera_id":"","camera_url":"x"}}"#, "value.camera_id"),
+        (#"{"value":{"camera_url":"x"}}"#, "value.camera_id"),
+        (#"{"value":{"camera_id":"a","camera_url":""}}"#, "value.camera_url"),
+        (#"{"value":{"camera_id":"a","camera_url":5}}"#, "value.camera_url"),
+        (#"{"value":{"camera_id":"a","camera_url":"x","change":"camera_remove"}}"#, "value.change"),
+        (#"{"value":{"camera_id":"a","camera_url":"x","options":{"latncy":1}}}"#, "value.options.latncy"),
+        (#"{"value":{"camera_id":"a","camera_url":"x","options":{"rtp_protocol":2}}}"#, "value.options.rtp_protocol"),
+        (#"{"value":{"camera_id":"a","camera_url":"x","options":{"drop_frame_interval":31}}}"#, "value.options.drop_frame_interval"),
+        (#"{"value":{"camera_id":"a","camera_url":"x","options":{"latency":-5}}}"#, "value.options.latency"),
+        (#"{"value":{"camera_id":"a","camera_url":"x","options":{"file_loop":"yes"}}}"#, "value.options.file_loop"),
+        (#"{"value":{"camera_id":"a","camera_url":"x","wait_for_first_frame_ms":60001}}"#, "value.wait_for_first_frame_ms"),
+        (#"{"value":"cam"}"#, "value"),
+        (#"{"value":[]}"#, "value"),
+        (#"{"key":"sensor"}"#, "value"),
+    ])
+    func streamAddRejects(_ json: String, _ field: String) throws {
+        let body = try reader(json)
+        #expect(badField { _ = try StreamRoutes.parse(body, action: .add) } == field)
+    }
+
+    @Test func streamRemoveNeedsOnlyCameraId() throws {
+        let alone = try reader(#"{"value":{"camera_id":"cam1","change":"camera_remove"}}"#)
+        guard case .single(.remove(cameraId: "cam1", url: nil)) = try StreamRoutes.parse(alone, action: .remove) else {
+            Issue.record("remove by id"); return
+        }
+        let emptyUrl = try reader(#"{"value":{"camera_id":"cam1","camera_url":""}}"#)
+        guard case .single(.remove(cameraId: "cam1", url: nil)) = try StreamRoutes.parse(emptyUrl, action: .remove) else {
+            Issue.record("empty url is no url"); return
+        }
+        let wrongChange = try reader(#"{"value":{"camera_id":"cam1","change":"camera_add"}}"#)
+        #expect(badField { _ = try StreamRoutes.parse(wrongChange, action: .remove) } == "value.change")
+    }
+
+    @Test func streamAddArrayParsesEachItem() throws {
+        let body = try reader(#"""
+        {"wait_for_first_frame_ms": 100,
+         "value":[{"camera_id":"a","camera_url":"u1"},{"camera_id":"b"},5,{"camera_id":"c","camera_url":"u3","wait_for_first_frame_ms":7}]}
+        """#)
+        guard case let .multiple(items) = try StreamRoutes.parse(body, action: .add) else {
+            Issue.record("not multiple"); return
+        }
+        #expect(items.count == 4)
+        #expect(items[0].cameraId == "a")
+        if case let .success(.add(r)) = items[0].sensor { #expect(r.waitForFirstFrameMs == 100) } else { Issue.record("item 0") }
+        if case let .failure(.badRequest(field, _)) = items[1].sensor { #expect(field == "value[1].camera_url") } else { Issue.record("item 1") }
+        if case let .failure(.badRequest(field, _)) = items[2].sensor { #expect(field == "value[2]") } else { Issue.record("item 2") }
+        #expect(items[2].cameraId == nil)
+        if case let .success(.add(r)) = items[3].sensor { #expect(r.waitForFirstFrameMs == 7) } else { Issue.record("item 3") }
+    }
+
+    // MARK: control payloads
+
+    @Test func roiParse() throws {
+        let fields = try reader(#"{"stream_id":"0","roi_count":2,"roi":[{"roi_id":"0","left":100,"top":300,"width":400,"height":400},{"roi_id":1,"left":0,"top":0,"width":1,"height":2}]}"#)
+        #expect(try RoiRoute.parseRois(fields) == [
+            RoiRect(roiId: "0", left: 100, top: 300, width: 400, height: 400),
+            RoiRect(roiId: "1", left: 0, top: 0, width: 1, height: 2),
+        ])
+        let noCount = try reader(#"{"roi":[]}"#)
+        #expect(try RoiRoute.parseRois(noCount) == [])
+    }
+
+    @Test(arguments: [
+        (#"{"roi_count":3,"roi":[{"roi_id":"0","left":1,"top":1,"width":1,"height":1}]}"#, "roi_count"),
+        (#"{"roi":[{"roi_id":"0","left":-1,"top":1,"width":1,"height":1}]}"#, "roi[0].left"),
+        (#"{"roi":[{"roi_id":"0","left":1,"top":1,"width":"1","height":1}]}"#, "roi[0].width"),
+        (#"{"roi":[{"roi_id":"0","left":1,"top":1,"width":1}]}"#, "roi[0].height"),
+        (#"{"roi":[{"left":1,"top":1,"width":1,"height":1}]}"#, "roi[0].roi_id"),
+        (#"{"roi":[{"roi_id":true,"left":1,"top":1,"width":1,"height":1}]}"#, "roi[0].roi_id"),
+        (#"{"roi":[7]}"#, "roi[0]"),
+        (#"{"roi":{"roi_id":"0"}}"#, "roi"),
+        (#"{"roi_count":1}"#, "roi"),
+    ])
+    func roiRejects(_ json: String, _ field: String) throws {
+        let fields = try reader(json)
+        #expect(badField { _ = try RoiRoute.parseRois(fields) } == field)
+    }
+
+    @Test func roiIdLengthLimit() throws {
+        let long = String(repeating: "x", count: 128)
+        let fields = try reader(#"{"roi":[{"roi_id":"\#(long)","left":1,"top":1,"width":1,"height":1}]}"#)
+        #expect(badField { _ = try RoiRoute.parseRois(fields) } == "roi[0].roi_id")
+    }
+
+    @Test func cropParse() throws {
+        #expect(try ConverterRoutes.parseCrop(try reader(#"{"src_crop":"10:20:640:480"}"#), "src_crop")
+            == CropRect(left: 10, top: 20, width: 640, height: 480))
+        #expect(try ConverterRoutes.parseCrop(try reader(#"{"c":" 1 : 2 :3:4 "}"#), "c")
+            == CropRect(left: 1, top: 2, width: 3, height: 4))
+        for bad in ["1:2:3", "1:2:3:4:5", "a:b:c:d", "-1:0:1:1", "1::3:4", "", "4294967296:0:0:0"] {
+            let fields = try reader(#"{"src_crop":"\#(bad)"}"#)
+            #expect(badField { _ = try ConverterRoutes.parseCrop(fields, "src_crop") } == "src_crop", "\(bad)")
+        }
+    }
+
+    // MARK: server helpers
+
+    @Test func routePathNormalization() {
+        #expect(ServerCore.routePath("/api/v1/stream/add") == "/stream/add")
+        #expect(ServerCore.routePath("/stream/add/") == "/stream/add")
+        #expect(ServerCore.routePath("/api/v1/") == "/")
+        #expect(ServerCore.routePath("/api/v1") == "/")
+        #expect(ServerCore.routePath("/api/v10/x") == "/api/v10/x")
+        #expect(ServerCore.routePath("/") == "/")
+    }
+
+    @Test func builtInTableIsComplete() {
+        let paths = Set(BuiltInRoutes.all.map(\.path))
+        #expect(paths.count == BuiltInRoutes.all.count, "each path once")
+        #expect(paths == [
+            "/stream/add", "/stream/remove", "/stream/get-stream-info", "/roi/update",
+            "/dec/drop-frame-interval", "/dec/skip-frames", "/dec/low-latency-mode",
+            "/infer/set-interval", "/inferserver/set-interval",
+            "/enc/bitrate", "/enc/force-idr", "/enc/force-intra", "/enc/iframe-interval",
+            "/conv/srccrop", "/conv/destcrop", "/conv/flip-method", "/conv/interpolation-method",
+            "/mux/batched-push-timeout", "/mux/max-latency", "/osd/process-mode",
+            "/nvtracker/config-path", "/analytics/reload-config", "/app/quit",
+            "/version", "/health/get-dsready-state",
+        ])
+    }
+
+    @Test func bindErrorParsing() {
+        #expect(RestServer.bindFailedInUse(["cannot bind to 127.0.0.1:9000: 98 (Address already in use)"]) == true)
+        #expect(RestServer.bindFailedInUse(["cannot bind to 10.1.1.1:9000: 99 (Adresse non disponible)"]) == false)
+        #expect(RestServer.bindFailedInUse(["something else"]) == nil)
+    }
+
+    @Test func configurationFromProperties() throws {
+        #expect(try RestServerConfiguration.fromProperties(ipAddress: "localhost", port: "0") == nil)
+        #expect(try RestServerConfiguration.fromProperties(ipAddress: "localhost", port: " 9000 ")
+            == RestServerConfiguration(address: "localhost", port: 9000))
+        #expect(throws: RestServerError.invalidPort("http")) {
+            _ = try RestServerConfiguration.fromProperties(ipAddress: "localhost", port: "http")
+        }
+        #expect(throws: RestServerError.invalidPort("70000")) {
+            _ = try RestServerConfiguration.fromProperties(ipAddress: "localhost", port: "70000")
+        }
+    }
+
+    @Test func addressResolution() throws {
+        #expect(try RestServer.resolve("localhost") == "127.0.0.1")
+        #expect(try RestServer.resolve("127.0.0.1") == "127.0.0.1")
+        #expect(try RestServer.resolve("") == "0.0.0.0")
+        // No IPv6 in Debian's civetweb. (Host names go through the resolver;
+        // not tested, to stay off the network.)
+        #expect(throws: RestServerError.self) { _ = try RestServer.resolve("::1") }
+    }
+}

@@ -1,0 +1,316 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): bash scripts/run-tests.sh
+#
+#  1. swift build          every product: libgstswiftmultiurisrc.so, libswiftcustomevents.so
+#  2. swift test           with GST_REGISTRY in a temporary folder
+#  3. plugin loading       in a clean environment (env -i): gst-inspect-1.0 swiftmultiurisrcbin
+#                          must succeed and gst-inspect-1.0 -b must list no blacklisted file
+#  4. meson-compat         meson setup + ninja + ninja install into a temporary prefix, the
+#                          installed files are where meson's libdir says, gst-inspect-1.0 loads
+#                          the installed plugin, and a C program builds against the installed
+#                          swiftcustomevents.pc (once the C API header and .pc.in exist)
+#
+# Exits non-zero when any step fails; every step runs under a time limit. The last lines
+# printed are the summary, ending with swift test's own summary lines.
+#
+# Environment (all optional):
+#   SWIFT_SCRATCH_PATH    SwiftPM --scratch-path for steps 1-2 (default: <repo>/.build)
+#   MESON_SWIFTPM_SCRATCH SwiftPM scratch path of the meson build (default: $SWIFT_SCRATCH_PATH-meson)
+#   SWIFT_TEST_FLAGS      extra arguments for swift test, e.g. "--filter Mux" or "--no-parallel"
+#   SWIFT_BUILD_TIMEOUT   seconds (default 900); SWIFT_TEST_TIMEOUT seconds (default 600: CI must stay under 20 min);
+#   MESON_TIMEOUT         seconds for the whole meson-compat check (default 600)
+#   SKIP_MESON_CHECK=1    skip step 4 (a quicker local run; CI never sets it)
+#   KEEP_TMP=1            keep the temporary folder (registries, logs, meson prefix)
+#
+# What tests get from this script: GST_REGISTRY (a fresh file), SWIFT_MULTIURISRC_BIN_PATH
+# (SwiftPM's bin folder: both .so files) and SWIFT_MULTIURISRC_PLUGIN_DIR (a folder holding
+# only libgstswiftmultiurisrc.so). Point GST_PLUGIN_PATH of a child process at the latter:
+# GStreamer blacklists every .so in GST_PLUGIN_PATH that is not a plugin, and SwiftPM's bin
+# folder also holds libswiftcustomevents.so.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
+  export PATH="/opt/swift/usr/bin:$PATH"
+fi
+for tool in swift gst-inspect-1.0 timeout; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "run-tests: $tool not found (bash scripts/install-debian-packages.sh)" >&2; exit 1; }
+done
+
+scratch="${SWIFT_SCRATCH_PATH:-$repo/.build}"
+meson_scratch="${MESON_SWIFTPM_SCRATCH:-$scratch-meson}"
+build_timeout="${SWIFT_BUILD_TIMEOUT:-900}"
+test_timeout="${SWIFT_TEST_TIMEOUT:-600}"
+meson_timeout="${MESON_TIMEOUT:-600}"
+read -r -a test_flags <<<"${SWIFT_TEST_FLAGS:-}"
+
+run_start=$(date +%s)
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/swift-multiurisrc-tests.XXXXXX")"
+cleanup() {
+  # Interrupted during swift test (Ctrl-C does not reach its own session): end it too.
+  if [ -s "$tmp/swift-test.sid" ]; then kill_session "$(cat "$tmp/swift-test.sid")" >/dev/null; fi
+  if [ "${KEEP_TMP:-0}" = 1 ]; then echo "run-tests: kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+
+# A shell environment as fresh as a login's: nothing of ours but what is named.
+clean_path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+clean_home="${HOME:-$tmp/home}"
+mkdir -p "$tmp/home"
+
+results=()      # "name|status|detail" per step
+failed=0
+record() {      # record NAME STATUS DETAIL
+  results+=("$1|$2|$3")
+  [ "$2" = ok ] || [ "$2" = skipped ] || failed=1
+}
+step() { printf '\n==> %s\n' "$*"; }
+
+# kill_session SID: SIGKILL every process of session SID (read from /proc: no procps
+# needed); prints how many there were.
+kill_session() {
+  local sid="$1" p s n=0
+  [[ "$sid" =~ ^[0-9]+$ ]] && [ "$sid" -gt 1 ] || { echo 0; return 0; }
+  for p in /proc/[0-9]*; do
+    # /proc/PID/stat: pid (comm) state ppid pgrp session ...; comm may hold spaces.
+    s="$(sed -E 's/^.*\) [^ ]+ [^ ]+ [^ ]+ ([^ ]+) .*$/\1/' "$p/stat" 2>/dev/null)" || continue
+    if [ "$s" = "$sid" ] && [ "${p#/proc/}" != "$$" ]; then
+      kill -KILL "${p#/proc/}" 2>/dev/null && n=$((n + 1))
+    fi
+  done
+  echo "$n"
+}
+now() { date +%s; }
+
+# ---------------------------------------------------------------------------
+step "swift build (scratch path $scratch)"
+t0=$(now)
+if ! timeout -k 30 "$build_timeout" swift build --scratch-path "$scratch" </dev/null; then
+  echo "run-tests: swift build FAILED" >&2
+  exit 1
+fi
+bin="$(swift build --scratch-path "$scratch" --show-bin-path)"
+for lib in libgstswiftmultiurisrc.so libswiftcustomevents.so; do
+  if [ ! -f "$bin/$lib" ]; then
+    echo "run-tests: swift build did not produce $bin/$lib" >&2
+    exit 1
+  fi
+done
+record "swift build" ok "$(( $(now) - t0 ))s, $bin"
+
+plugin_dir="$tmp/plugin-dir"
+mkdir -p "$plugin_dir"
+ln -s "$bin/libgstswiftmultiurisrc.so" "$plugin_dir/libgstswiftmultiurisrc.so"
+
+# ---------------------------------------------------------------------------
+step "swift test ${test_flags[*]:-} (GST_REGISTRY in $tmp)"
+t0=$(now)
+# swift test runs in a session of its own (setsid) so that whatever it leaves behind
+# (the test bundle after a timeout, a pipeline a test spawned) is found and ended.
+# It runs in the background and this shell waits with `wait`, so that Ctrl-C / SIGTERM
+# are handled at once (bash runs traps only after a foreground command ends).
+set +e
+(
+  set +e
+  GST_REGISTRY="$tmp/registry-swift-test.bin" \
+  SWIFT_MULTIURISRC_BIN_PATH="$bin" \
+  SWIFT_MULTIURISRC_PLUGIN_DIR="$plugin_dir" \
+    timeout -k 30 "$test_timeout" setsid bash -c 'echo $$ >"$0"; exec "$@"' "$tmp/swift-test.sid" \
+      swift test --scratch-path "$scratch" ${test_flags[@]+"${test_flags[@]}"} \
+    </dev/null 2>&1 | tee "$tmp/swift-test.log"
+  exit "${PIPESTATUS[0]}"
+) &
+test_job=$!
+trap 'echo "run-tests: interrupted" >&2; exit 130' INT TERM
+wait "$test_job"
+test_rc=$?
+trap - INT TERM
+set -e
+if [ -s "$tmp/swift-test.sid" ]; then
+  left="$(kill_session "$(cat "$tmp/swift-test.sid")")"
+  rm -f "$tmp/swift-test.sid"
+  [ "$left" = 0 ] || echo "run-tests: ended $left process(es) left over by swift test"
+fi
+if [ "$test_rc" -eq 0 ]; then
+  record "swift test" ok "$(( $(now) - t0 ))s"
+elif [ "$test_rc" -eq 124 ] || [ "$test_rc" -eq 137 ]; then
+  record "swift test" FAILED "timed out after ${test_timeout}s"
+else
+  record "swift test" FAILED "exit code $test_rc"
+fi
+
+# ---------------------------------------------------------------------------
+# check_plugin_loads LABEL PLUGIN_DIR: clean env, fresh registry.
+check_plugin_loads() {
+  local label="$1" dir="$2" reg="$tmp/registry-$1.bin" out="$tmp/inspect-$1.txt"
+  local env_cmd=(env -i PATH="$clean_path" HOME="$clean_home" GST_PLUGIN_PATH="$dir" GST_REGISTRY="$reg")
+  rm -f "$reg"
+  echo "\$ env -i PATH=... HOME=... GST_PLUGIN_PATH=$dir GST_REGISTRY=$reg gst-inspect-1.0 swiftmultiurisrcbin"
+  if ! timeout -k 10 120 "${env_cmd[@]}" gst-inspect-1.0 swiftmultiurisrcbin >"$out" 2>&1 </dev/null; then
+    sed -n '1,20p' "$out"
+    echo "run-tests: gst-inspect-1.0 swiftmultiurisrcbin FAILED ($label)" >&2
+    # What the plugin itself registers, to tell 'not loadable' from 'element missing'.
+    timeout -k 10 120 "${env_cmd[@]}" gst-inspect-1.0 swiftmultiurisrc 2>&1 </dev/null | sed -n '1,30p' || true
+    return 1
+  fi
+  sed -n '/^Factory Details:/,/^$/p;/^Plugin Details:/,/^$/p' "$out"
+  echo "\$ env -i ... gst-inspect-1.0 -b"
+  local bl
+  bl="$(timeout -k 10 120 "${env_cmd[@]}" gst-inspect-1.0 -b 2>&1 </dev/null)" || { echo "$bl"; return 1; }
+  echo "$bl"
+  if ! grep -q '^Total count: 0 blacklisted' <<<"$bl"; then
+    echo "run-tests: blacklisted plugin files ($label)" >&2
+    return 1
+  fi
+  # Informative only: DeepStream property names (deepstream-compat.md section 2) not found.
+  local missing=() p
+  for p in uri-list sensor-id-list sensor-name-list ip-address port max-batch-size width height \
+           batched-push-timeout live-source drop-pipeline-eos file-loop rtsp-reconnect-interval \
+           rtsp-reconnect-attempts latency drop-frame-interval muxer enable-padding; do
+    grep -Eq "^  $p *:" "$out" || missing+=("$p")
+  done
+  [ "${#missing[@]}" -eq 0 ] || echo "note: properties not (yet) on the element: ${missing[*]}"
+  return 0
+}
+
+step "plugin loading in a clean environment (SwiftPM build)"
+t0=$(now)
+if check_plugin_loads swiftpm "$plugin_dir"; then
+  record "plugin loading" ok "$(( $(now) - t0 ))s"
+else
+  record "plugin loading" FAILED "see output above"
+fi
+
+# ---------------------------------------------------------------------------
+meson_check() {
+  local mbuild="$tmp/meson-build" mprefix="$tmp/meson-prefix" log="$tmp/meson.log"
+  local deadline=$(( $(now) + meson_timeout ))
+  remaining() { local r=$(( deadline - $(now) )); [ "$r" -gt 1 ] && echo "$r" || echo 1; }
+  run_logged() {  # run_logged CMD...: output to the log, shown in full only on failure
+    echo "\$ $*"
+    if ! timeout -k 10 "$(remaining)" "$@" >>"$log" 2>&1 </dev/null; then
+      tail -n 60 "$log"
+      echo "run-tests: FAILED: $*" >&2
+      return 1
+    fi
+  }
+  for tool in meson ninja; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "run-tests: $tool not found" >&2; return 1; }
+  done
+  run_logged meson setup "$mbuild" "$repo/meson-compat" --prefix="$mprefix" \
+    -Dswiftpm_scratch_path="$meson_scratch" || return 1
+  run_logged ninja -C "$mbuild" || return 1
+  run_logged ninja -C "$mbuild" install || return 1
+  grep -E '^Installing ' "$log" || true
+
+  # Where meson says things go (lib/<multiarch> or lib, per its libdir).
+  local libdir includedir
+  libdir="$(meson introspect --buildoptions "$mbuild" | python3 -c \
+    'import json,sys; print({o["name"]: o["value"] for o in json.load(sys.stdin)}["libdir"])')"
+  includedir="$(meson introspect --buildoptions "$mbuild" | python3 -c \
+    'import json,sys; print({o["name"]: o["value"] for o in json.load(sys.stdin)}["includedir"])')"
+  echo "meson libdir=$libdir includedir=$includedir"
+
+  local expected=("$libdir/gstreamer-1.0/libgstswiftmultiurisrc.so" "$libdir/libswiftcustomevents.so"
+                  "$includedir/swiftcustomevents/gsb-source-meta.h")
+  local capi="$repo/Sources/swiftcustomevents/c-api"
+  local have_header=0 have_pc=0
+  [ -f "$capi/gst-nvcustomevent.h" ] && have_header=1
+  for f in "$capi"/*.h; do
+    [ -f "$f" ] && expected+=("$includedir/swiftcustomevents/$(basename "$f")")
+  done
+  [ -f "$capi/swiftcustomevents.pc.in" ] && have_pc=1 && expected+=("$libdir/pkgconfig/swiftcustomevents.pc")
+  local f bad=0
+  for f in "${expected[@]}"; do
+    if [ -f "$mprefix/$f" ]; then echo "installed: <prefix>/$f"; else echo "MISSING: <prefix>/$f" >&2; bad=1; fi
+  done
+  [ "$have_header" = 1 ] || echo "note: Sources/swiftcustomevents/c-api/gst-nvcustomevent.h not written yet: not checked"
+  [ "$have_pc" = 1 ] || echo "note: Sources/swiftcustomevents/c-api/swiftcustomevents.pc.in not written yet: not checked"
+  [ "$bad" = 0 ] || return 1
+
+  check_plugin_loads meson-install "$mprefix/$libdir/gstreamer-1.0" || return 1
+
+  # The installed C API: pkg-config finds it, a C program compiles, links and runs.
+  if [ "$have_header" = 1 ] && [ "$have_pc" = 1 ]; then
+    local pcdir="$mprefix/$libdir/pkgconfig" cc_bin
+    cc_bin="${CC:-}"
+    [ -n "$cc_bin" ] || cc_bin="$(command -v cc || command -v gcc || command -v clang || true)"
+    if [ -z "$cc_bin" ]; then
+      echo "note: no C compiler: the installed swiftcustomevents.pc was not compiled against"
+      return 0
+    fi
+    echo "\$ PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs swiftcustomevents"
+    local flags
+    flags="$(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags --libs swiftcustomevents)" || return 1
+    echo "$flags"
+    cat >"$tmp/capi-check.c" <<'EOF'
+#include <gst/gst.h>
+#if __has_include(<gst-nvcustomevent.h>)
+#include <gst-nvcustomevent.h>
+#else
+#include <swiftcustomevents/gst-nvcustomevent.h>
+#endif
+#if __has_include(<gsb-source-meta.h>)
+#include <gsb-source-meta.h>
+#else
+#include <swiftcustomevents/gsb-source-meta.h>
+#endif
+int main (int argc, char **argv) {
+  gst_init (&argc, &argv);
+  /* GstSwiftSourceMeta: add and read back. */
+  GstBuffer *buf = gst_buffer_new ();
+  gst_buffer_add_swift_source_meta (buf, 3, "cam3", 7);
+  GstSwiftSourceMeta *meta = gst_buffer_get_swift_source_meta (buf);
+  int meta_ok = meta != NULL && meta->source_id == 3 && g_strcmp0 (meta->sensor_id, "cam3") == 0
+      && meta->frame_number == 7;
+  gst_buffer_unref (buf);
+  g_print ("capi-check: GstSwiftSourceMeta round trip %s\n", meta_ok ? "ok" : "FAILED");
+  /* A DeepStream control event: make, check its type value, parse back. */
+  GstEvent *ev = gst_nvevent_infer_interval_update ((gchar *) "cam3", 5);
+  gchar *stream_id = NULL;
+  guint interval = 0;
+  if (ev != NULL)
+    gst_nvevent_parse_infer_interval_update (ev, &stream_id, &interval);
+  int ev_ok = ev != NULL && GST_EVENT_TYPE (ev) == 104198 && g_strcmp0 (stream_id, "cam3") == 0
+      && interval == 5;
+  g_print ("capi-check: gst_nvevent_infer_interval_update round trip %s\n", ev_ok ? "ok" : "FAILED");
+  g_free (stream_id);
+  if (ev != NULL)
+    gst_event_unref (ev);
+  return meta_ok && ev_ok ? 0 : 1;
+}
+EOF
+    # shellcheck disable=SC2086
+    "$cc_bin" -o "$tmp/capi-check" "$tmp/capi-check.c" $flags $(pkg-config --cflags --libs gstreamer-1.0) \
+      || { echo "run-tests: compiling against the installed swiftcustomevents.pc FAILED" >&2; return 1; }
+    LD_LIBRARY_PATH="$mprefix/$libdir" timeout -k 5 60 "$tmp/capi-check" || return 1
+  fi
+  return 0
+}
+
+if [ "${SKIP_MESON_CHECK:-0}" = 1 ]; then
+  record "meson-compat" skipped "SKIP_MESON_CHECK=1"
+else
+  step "meson-compat: setup, ninja, ninja install into a temporary prefix"
+  t0=$(now)
+  if meson_check; then
+    record "meson-compat" ok "$(( $(now) - t0 ))s"
+  else
+    record "meson-compat" FAILED "see output above"
+  fi
+fi
+
+# ---------------------------------------------------------------------------
+printf '\n==> summary\n'
+for r in "${results[@]}"; do
+  IFS='|' read -r name status detail <<<"$r"
+  printf '%-16s %-8s %s\n' "$name" "$status" "$detail"
+done
+echo "total            $(( $(date +%s) - run_start ))s"
+[ "$failed" -eq 0 ] || echo "run-tests: FAILED"
+# swift test's own closing lines, last: XCTest's total, then Swift Testing's.
+grep -E 'Executed [0-9]+ tests?,' "$tmp/swift-test.log" | tail -n 1 || true
+grep -E 'Test run with [0-9]+ tests?' "$tmp/swift-test.log" | tail -n 1 || true
+[ "$failed" -eq 0 ] || exit 1
