@@ -143,7 +143,10 @@ import Testing
         let a = TestMedia.h264(pattern: "ball", frames: 10)
         let ending = binPipeline("uri-list=\(a),\(a)")
         ending.play()
-        #expect(ending.waitFor([GST_MESSAGE_EOS], timeoutMs: 15_000) != nil)
+        // appsink posts EOS once every sample was pulled.
+        let endingTally = FrameTally(ending)
+        #expect(endingTally.pull(untilMs: 15_000) { $0.eos })
+        #expect(ending.waitFor([GST_MESSAGE_EOS], timeoutMs: 5_000) != nil)
 
         let dropping = binPipeline("uri-list=\(a),\(a) drop-pipeline-eos=true")
         dropping.play()

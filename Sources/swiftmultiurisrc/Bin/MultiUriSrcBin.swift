@@ -198,7 +198,15 @@ final class MultiUriSrcBin: @unchecked Sendable {
     }
 
     /// Control queue only.
-    private func setSourceState(_ slot: SourceSlot, _ branch: SourceBranch, _ target: GstState) {
+    private func setSourceState(_ slot: SourceSlot, _ branch: SourceBranch, _ requested: GstState) {
+        var target = requested
+        // A live bin, like any live source, delivers nothing before PLAYING
+        // (it answered NO_PREROLL): in PAUSED its sources wait in READY, or
+        // pause where they are once they played.
+        if requested == GST_STATE_PAUSED, settings.withLock({ $0.liveSource }),
+           gsb_element_current_state(branch.bin.ptr) != GST_STATE_PLAYING {
+            target = GST_STATE_READY
+        }
         if target == GST_STATE_PLAYING {
             // A locked child misses the clock and base time its parent hands
             // out on PAUSED→PLAYING; clocksync needs both to pace in real time.
