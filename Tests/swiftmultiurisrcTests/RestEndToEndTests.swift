@@ -1,0 +1,170 @@
+import CGStreamer
+import GstSwiftBridge
+import Glibc
+import Synchronization
+import Testing
+import swiftcustomevents
+@testable import swiftmultiurisrc
+
+/// DeepStream's curl requests, over real HTTP on 127.0.0.1, against
+/// swiftmultiurisrcbin in a PLAYING pipeline; every effect observed
+/// downstream or in the bin.
+@Suite(.serialized) struct RestEndToEndTests {
+    let port = freeLocalPort()
+    let pipeline: TestPipeline
+    let recorder: PadRecorder
+    let http: HTTPClient
+
+    init() throws {
+        TestGst.setUp()
+        pipeline = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+            + "file-loop=true drop-pipeline-eos=true width=160 height=120 max-batch-size=4 ! "
+            + "fakesink name=out sync=false")
+        recorder = PadRecorder(pipeline.element("out")!)
+        http = HTTPClient(port: port)
+        pipeline.play()
+        let bin = pipeline.bin()
+        #expect(waitUntil(ms: 5_000) { bin?.isReady == true })
+    }
+
+    static func addBody(_ id: String, _ uri: String, change: String = "camera_add", extra: String = "") -> String {
+        """
+        {"key":"sensor","value":{"camera_id":"\(id)","camera_name":"\(id)-name","camera_url":"\(uri)",
+        "change":"\(change)","metadata":{"resolution":"320x240","codec":"h264","framerate":30}\(extra)},
+        "headers":{"source":"vst","created_at":"2021-06-01T14:34:13.417Z"}}
+        """
+    }
+
+    func add(_ id: String, _ uri: String, extra: String = "") throws -> HTTPResponse {
+        try http.post("/api/v1/stream/add", Self.addBody(id, uri, extra: extra))
+    }
+
+    @Test func addInfoRemoveLikeDeepStreamClients() throws {
+        let uri = TestMedia.h264(pattern: "ball", frames: 30)
+        let added = try add("cam1", uri)
+        expectAnswer(added, 200, "STREAM_ADD_SUCCESS")
+        #expect(added.header("Content-Type")?.hasPrefix("application/json") == true)
+        #expect(waitUntil(ms: 5_000) { recorder.frames(0) > 10 })
+
+        let info = try http.get("/api/v1/stream/get-stream-info")
+        #expect(info.status == 200)
+        #expect(info.text.contains("\"camera_id\": \"cam1\"") || info.text.contains("\"camera_id\":\"cam1\""))
+        #expect(info.text.contains("playing"))
+
+        expectAnswer(try add("cam1", uri), 409, "STREAM_ADD_FAIL", mentions: ["cam1"])
+        // DeepStream 6.2/6.3 spelling, without the prefix; remove by camera_id alone.
+        let removed = try http.post("/stream/remove", Self.addBody("cam1", "", change: "camera_remove"))
+        expectAnswer(removed, 200, "STREAM_REMOVE_SUCCESS")
+        let before = recorder.frames(0)
+        g_usleep(500_000)
+        #expect(recorder.frames(0) <= before + 1)
+        expectAnswer(try http.post("/api/v1/stream/remove", Self.addBody("cam1", "", change: "camera_remove")),
+                     404, "STREAM_REMOVE_FAIL")
+        pipeline.drain()
+        #expect(pipeline.errors.isEmpty)
+        #expect(pipeline.messages.contains { $0.structureName == "stream-add" && $0.fields["sensor-id"] == "cam1" })
+        #expect(pipeline.messages.contains { $0.structureName == "stream-remove" && $0.fields["sensor-id"] == "cam1" })
+        #expect(recorder.lifecycle.contains(.padAdded(sourceId: 0)))
+        #expect(recorder.lifecycle.contains(.padDeleted(sourceId: 0)))
+    }
+
+    @Test func controlEventsReachDownstreamExactly() throws {
+        let uri = TestMedia.h264(pattern: "ball", frames: 30)
+        expectAnswer(try add("cam1", uri), 200, "STREAM_ADD_SUCCESS")
+        #expect(waitUntil(ms: 5_000) { recorder.frames(0) > 3 })
+        let roi = """
+        {"stream":{"stream_id":"0","roi_count":2,"roi":[{"roi_id":"0","left":100,"top":300,"width":400,"height":400},
+        {"roi_id":"1","left":550,"top":300,"width":500,"height":500}]}}
+        """
+        expectAnswer(try http.post("/api/v1/roi/update", roi), 200, "ROI_UPDATE_SUCCESS")
+        expectAnswer(try http.post("/api/v1/infer/set-interval", #"{"stream":{"stream_id":"cam1","interval":2}}"#),
+                     200, "INFER_INTERVAL_UPDATE_SUCCESS")
+        expectAnswer(try http.post("/api/v1/enc/bitrate", #"{"stream":{"stream_id":"0","bitrate":2000000}}"#),
+                     200, "BITRATE_UPDATE_SUCCESS")
+        expectAnswer(try http.post("/api/v1/roi/update", #"{"stream":{"stream_id":"7","roi_count":0,"roi":[]}}"#),
+                     404, "ROI_UPDATE_FAIL", mentions: ["stream_id"])
+        #expect(waitUntil(ms: 3_000) { recorder.control.count >= 3 })
+        #expect(recorder.control == [
+            .roiUpdate(streamId: "0", rois: [RoiRect(roiId: "0", left: 100, top: 300, width: 400, height: 400),
+                                             RoiRect(roiId: "1", left: 550, top: 300, width: 500, height: 500)]),
+            .inferIntervalUpdate(streamId: "0", interval: 2),
+            .encBitrate(streamId: "0", bitrate: 2_000_000),
+        ])
+    }
+
+    @Test func dropFrameIntervalKeepsEveryNthFrame() throws {
+        let uri = TestMedia.h264(pattern: "ball", frames: 30)
+        expectAnswer(try add("cam1", uri), 200, "STREAM_ADD_SUCCESS")
+        #expect(waitUntil(ms: 5_000) { recorder.frames(0) > 5 })
+        let a0 = recorder.frames(0); g_usleep(1_000_000); let full = recorder.frames(0) - a0
+        expectAnswer(try http.post("/api/v1/dec/drop-frame-interval",
+                                   #"{"stream":{"stream_id":"0","drop_frame_interval":3}}"#),
+                     200, "DROP_FRAME_INTERVAL_UPDATE_SUCCESS")
+        g_usleep(200_000)
+        let b0 = recorder.frames(0); g_usleep(1_000_000); let dropped = recorder.frames(0) - b0
+        #expect(full >= 20, "expected about 30 frames a second, got \(full)")
+        #expect(dropped * 2 < full, "interval 3 kept \(dropped) of \(full) frames")
+        #expect(dropped > 0)
+        expectAnswer(try http.post("/api/v1/dec/drop-frame-interval",
+                                   #"{"stream":{"stream_id":"0","drop_frame_interval":31}}"#),
+                     400, "DROP_FRAME_INTERVAL_UPDATE_FAIL", mentions: ["drop_frame_interval"])
+    }
+
+    @Test func capacityAndBadInputLeaveStreamsPlaying() throws {
+        let uri = TestMedia.h264(pattern: "ball", frames: 30)
+        for i in 0..<4 { expectAnswer(try add("cam\(i)", uri), 200, "STREAM_ADD_SUCCESS") }
+        expectAnswer(try add("cam9", uri), 429, "STREAM_ADD_FAIL", mentions: ["max-batch-size"])
+        expectAnswer(try http.post("/api/v1/stream/add", "{not json"), 400, "STREAM_ADD_FAIL")
+        expectAnswer(try add("", uri), 400, "STREAM_ADD_FAIL", mentions: ["camera_id"])
+        let before = (0..<4).map { recorder.frames(UInt32($0)) }
+        g_usleep(700_000)
+        let after = (0..<4).map { recorder.frames(UInt32($0)) }
+        #expect(zip(before, after).allSatisfy { $1 > $0 + 5 }, "streams stalled: \(before) → \(after)")
+        pipeline.drain()
+        #expect(pipeline.errors.isEmpty)
+    }
+
+    @Test func appQuitPostsForcePipelineEosAndEndsTheStream() throws {
+        let uri = TestMedia.h264(pattern: "ball", frames: 30)
+        expectAnswer(try add("cam1", uri), 200, "STREAM_ADD_SUCCESS")
+        #expect(waitUntil(ms: 5_000) { recorder.frames(0) > 3 })
+        expectAnswer(try http.post("/api/v1/app/quit", #"{"stream":{"app_quit":1}}"#), 200, "QUIT_SUCCESS")
+        let message = pipeline.waitForElementMessage("force-pipeline-eos", timeoutMs: 3_000)
+        #expect(message?.fields["force_eos"] == "true")
+        #expect(waitUntil(ms: 3_000) { recorder.eos })
+    }
+
+    @Test func sixteenConcurrentClientsEndInAConsistentState() throws {
+        let uri = TestMedia.h264(pattern: "ball", frames: 30)
+        let port = self.port
+        let outcomes = Mutex<[Int: Int]>([:])
+        runOnThreads(16) { client in
+            let http = HTTPClient(port: port, timeoutMs: 15_000)
+            for round in 0..<4 {
+                let id = "c\(client)-\(round)"
+                let codes = [
+                    (try? http.post("/api/v1/stream/add", RestEndToEndTests.addBody(id, uri)))?.status ?? -1,
+                    (try? http.post("/api/v1/stream/remove", RestEndToEndTests.addBody(id, "", change: "camera_remove")))?.status ?? -1,
+                ]
+                outcomes.withLock { o in codes.forEach { o[$0, default: 0] += 1 } }
+            }
+        }
+        let seen = outcomes.withLock { $0 }
+        // Every request answered: adds succeed or meet the capacity (429);
+        // removes succeed, or find nothing after a refused add (404).
+        #expect(seen[-1] == nil, "unanswered requests: \(seen)")
+        #expect(Set(seen.keys).isSubset(of: [200, 404, 429]), "\(seen)")
+        #expect((seen[200] ?? 0) >= 32)
+        let bin = try #require(pipeline.bin())
+        #expect(bin.streams().isEmpty, "left over: \(bin.streams().map(\.cameraId))")
+        pipeline.drain()
+        #expect(pipeline.errors.isEmpty)
+    }
+
+    @Test func aPortInUseFailsTheStateChangeWithAClearError() throws {
+        let second = TestPipeline("swiftmultiurisrcbin ip-address=127.0.0.1 port=\(port) ! fakesink")
+        #expect(second.play() == GST_STATE_CHANGE_FAILURE)
+        let error = second.waitFor([GST_MESSAGE_ERROR], timeoutMs: 2_000)
+        #expect(error?.text?.contains("\(port)") == true, "\(error?.text ?? "no error")")
+    }
+}
