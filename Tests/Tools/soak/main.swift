@@ -1,5 +1,5 @@
 // swiftmultiurisrc-soak: drives swiftmultiurisrcbin through many add/remove
-// cycles in its own process, so that GST_TRACERS=leaks can report at
+// cycles (over its REST API on 127.0.0.1, as clients do) in its own process, so that GST_TRACERS=leaks can report at
 // gst_deinit() (once per process) and RSS / file descriptors can be measured
 // before and after. Used by the leak test and by the benchmark command.
 //
@@ -9,7 +9,6 @@
 import CGStreamer
 import Glibc
 import GstSwiftBridge
-@testable import swiftmultiurisrc
 
 func rssKb() -> Int {
     guard let f = fopen("/proc/self/statm", "r") else { return -1 }
@@ -45,27 +44,67 @@ let uri = args[3]
 gst_init(nil, nil)
 guard gsb_register_static_plugin() != 0 else { fail("plugin registration failed") }
 
+/// One HTTP/1.1 POST on 127.0.0.1; returns the status code (0 on failure).
+func post(port: UInt16, path: String, body: String) -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return 0 }
+    defer { close(fd) }
+    var timeout = timeval(tv_sec: 10, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = port.bigEndian
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
+    let connected = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { return 0 }
+    let request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+    _ = request.withCString { send(fd, $0, strlen($0), 0) }
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    var received: [UInt8] = []
+    for _ in 0..<1000 {
+        let n = recv(fd, &buffer, buffer.count, 0)
+        if n <= 0 { break }
+        received += buffer[0..<n]
+    }
+    let head = String(decoding: received.prefix(32), as: UTF8.self).split(separator: " ")
+    return head.count > 1 ? Int(head[1]) ?? 0 : 0
+}
+
+func freePort() -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in bind(fd, p, len) == 0 ? getsockname(fd, p, &len) : -1 }
+    }
+    return UInt16(bigEndian: addr.sin_port)
+}
+
+let port = freePort()
 var error: UnsafeMutablePointer<GError>?
 guard let pipeline = gst_parse_launch(
-    "swiftmultiurisrcbin name=src port=0 live-source=true file-loop=true drop-pipeline-eos=true width=160 height=120 ! fakesink sync=false",
+    "swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true file-loop=true drop-pipeline-eos=true width=160 height=120 ! fakesink sync=false",
     &error) else { fail("pipeline does not parse") }
-gst_element_set_state(pipeline, GST_STATE_PLAYING)
-var current = GST_STATE_NULL, pending = GST_STATE_NULL
-gst_element_get_state(pipeline, &current, &pending, 1_000_000_000)
-guard let srcElement = gst_bin_get_by_name(UnsafeMutableRawPointer(pipeline).assumingMemoryBound(to: GstBin.self), "src"),
-      let bin = swiftImpl(ofInstance: UnsafeMutableRawPointer(srcElement), as: MultiUriSrcBin.self) else {
-    fail("no bin")
+guard gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else { fail("pipeline does not start") }
+
+func body(_ id: String, _ url: String, _ change: String, wait: Bool) -> String {
+    let extra = wait ? ",\"wait_for_first_frame_ms\":3000" : ""
+    return "{\"key\":\"sensor\",\"value\":{\"camera_id\":\"\(id)\",\"camera_name\":\"soak\",\"camera_url\":\"\(url)\",\"change\":\"\(change)\"\(extra)}}"
 }
 
 // One cycle first so that lazily created things (decoder caches, type
 // classes) are not counted as growth.
 func cycle(_ i: Int) {
-    do {
-        _ = try bin.addStream(AddStreamRequest(cameraId: "cam\(i)", cameraName: "cam", uri: uri, waitForFirstFrameMs: 3000))
-        _ = try bin.removeStream(cameraId: "cam\(i)", url: nil)
-    } catch {
-        fail("cycle \(i): \(error)")
-    }
+    let added = post(port: port, path: "/api/v1/stream/add", body: body("cam\(i)", uri, "camera_add", wait: true))
+    guard added == 200 else { fail("cycle \(i): stream/add answered \(added)") }
+    let removed = post(port: port, path: "/api/v1/stream/remove", body: body("cam\(i)", "", "camera_remove", wait: false))
+    guard removed == 200 else { fail("cycle \(i): stream/remove answered \(removed)") }
 }
 cycle(-1)
 let rssBefore = rssKb(), fdsBefore = openFds()
@@ -85,7 +124,7 @@ if getenv("SOAK_LIST_FDS") != nil, let dir = opendir("/proc/self/fd") {
 
 gst_element_set_state(pipeline, GST_STATE_NULL)
 // SOAK_LEAK=1 leaks one reference on purpose: proves the leak check can fail.
-if getenv("SOAK_LEAK") == nil { gst_object_unref(UnsafeMutableRawPointer(srcElement)) }
+if getenv("SOAK_LEAK") != nil { gst_object_ref(UnsafeMutableRawPointer(pipeline)) }
 gst_object_unref(UnsafeMutableRawPointer(pipeline))
 print("cycles=\(cycles) seconds=\(seconds) rss_kb_before=\(rssBefore) rss_kb_after=\(rssAfter) fds_before=\(fdsBefore) fds_after=\(fdsAfter)")
 gst_deinit()
