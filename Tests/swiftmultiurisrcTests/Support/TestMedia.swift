@@ -2,11 +2,13 @@ import CGStreamer
 import GstSwiftBridge
 import Glibc
 import Synchronization
+import Foundation
 
 /// Media files made at test time with real encoders (nothing binary is
 /// committed). Each file is made once per process and shared.
 enum TestMedia {
     private static let made = Mutex<[String: String]>([:])
+    private static let generating = NSLock()
     private static let directory: String = {
         var template = Array("/tmp/swiftmultiurisrc-media-XXXXXX".utf8CString)
         let dir = template.withUnsafeMutableBufferPointer { buf -> String in
@@ -21,6 +23,10 @@ enum TestMedia {
     static func h264(pattern: String = "ball", frames: Int = 60, width: Int = 320, height: Int = 240) -> String {
         TestGst.setUp()
         let key = "\(pattern)-\(frames)-\(width)x\(height)"
+        // Suites run in parallel: one lock over the whole generation, so no
+        // test reads a file another is still writing.
+        generating.lock()
+        defer { generating.unlock() }
         if let uri = made.withLock({ $0[key] }) { return uri }
         let path = "\(directory)/\(key).mp4"
         let description = "videotestsrc pattern=\(pattern) num-buffers=\(frames) ! "
