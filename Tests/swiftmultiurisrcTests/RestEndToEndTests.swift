@@ -168,3 +168,105 @@ import swiftcustomevents
         #expect(error?.text?.contains("\(port)") == true, "\(error?.text ?? "no error")")
     }
 }
+
+/// What the routes change inside the bin, and the REST token.
+@Suite(.serialized) struct RestSettingsEndToEndTests {
+    let port = freeLocalPort()
+    let pipeline: TestPipeline
+    let recorder: PadRecorder
+    let http: HTTPClient
+
+    init() throws {
+        TestGst.setUp()
+        pipeline = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+            + "file-loop=true width=160 height=120 rest-token=s3cret ! fakesink name=out sync=false")
+        recorder = PadRecorder(pipeline.element("out")!)
+        http = HTTPClient(port: port)
+        pipeline.play()
+        let bin = pipeline.bin()
+        #expect(waitUntil(ms: 5_000) { bin?.isReady == true })
+    }
+
+    func post(_ path: String, _ body: String, token: String? = "s3cret") throws -> HTTPResponse {
+        try http.request("POST", path, body: Array(body.utf8),
+                         headers: token.map { [("Authorization", "Bearer \($0)")] } ?? [])
+    }
+
+    func sourceElement(_ name: String) throws -> UnsafeMutablePointer<GstElement> {
+        let bin = try #require(pipeline.element("source-bin-00"))
+        return try #require(gst_bin_get_by_name(UnsafeMutableRawPointer(bin).assumingMemoryBound(to: GstBin.self), name))
+    }
+
+    @Test func convDecMuxAndInferenceRoutesTakeEffect() throws {
+        let uri = TestMedia.h264(pattern: "ball", frames: 30)
+        expectAnswer(try post("/api/v1/stream/add", RestEndToEndTests.addBody("cam1", uri)), 200, "STREAM_ADD_SUCCESS")
+        #expect(waitUntil(ms: 5_000) { recorder.frames(0) > 5 })
+
+        expectAnswer(try post("/api/v1/conv/srccrop", #"{"stream":{"stream_id":"0","src_crop":"10:20:160:120"}}"#),
+                     200, "SRC_CROP_UPDATE_SUCCESS")
+        let crop = try sourceElement("crop")
+        defer { gst_object_unref(UnsafeMutableRawPointer(crop)) }
+        #expect([gsb_object_get_int(crop, "left"), gsb_object_get_int(crop, "top"),
+                 gsb_object_get_int(crop, "right"), gsb_object_get_int(crop, "bottom")] == [10, 20, 150, 100])
+        expectAnswer(try post("/api/v1/conv/srccrop", #"{"stream":{"stream_id":"0","src_crop":"300:0:160:120"}}"#),
+                     400, "SRC_CROP_UPDATE_FAIL", mentions: ["src_crop"])
+
+        expectAnswer(try post("/api/v1/conv/flip-method", #"{"stream":{"stream_id":"0","flip_method":2}}"#),
+                     200, "FLIP_METHOD_UPDATE_SUCCESS")
+        let flip = try sourceElement("flip")
+        defer { gst_object_unref(UnsafeMutableRawPointer(flip)) }
+        #expect(gsb_object_get_int(flip, "video-direction") == 2)
+
+        expectAnswer(try post("/api/v1/conv/interpolation-method", #"{"stream":{"stream_id":"0","interpolation_method":0}}"#),
+                     200, "INTERPOLATION_METHOD_UPDATE_SUCCESS")
+        let scale = try sourceElement("scale")
+        defer { gst_object_unref(UnsafeMutableRawPointer(scale)) }
+        #expect(gsb_object_get_int(scale, "method") == 0)
+
+        expectAnswer(try post("/api/v1/conv/destcrop", #"{"stream":{"stream_id":"0","dest_crop":"0:0:80:60"}}"#),
+                     200, "DEST_CROP_UPDATE_SUCCESS")
+        let box = try sourceElement("box")
+        defer { gst_object_unref(UnsafeMutableRawPointer(box)) }
+        #expect([gsb_object_get_int(box, "right"), gsb_object_get_int(box, "bottom")] == [-80, -60])
+
+        // The default muxer has no batching: an honest failure naming the property.
+        expectAnswer(try post("/api/v1/mux/batched-push-timeout", #"{"stream":{"batched_push_timeout":40000}}"#),
+                     409, "BATCHED_PUSH_TIMEOUT_UPDATE_FAIL", mentions: ["batched-push-timeout"])
+
+        expectAnswer(try post("/api/v1/osd/process-mode", #"{"stream":{"stream_id":"0","process_mode":1}}"#),
+                     200, "PROCESS_MODE_UPDATE_SUCCESS")
+        expectAnswer(try post("/api/v1/nvtracker/config-path", #"{"stream":{"stream_id":"0","config_path":"/tmp/t.yml"}}"#),
+                     200, "")
+        expectAnswer(try post("/api/v1/analytics/reload-config", #"{"stream":{"config_file_path":"/tmp/a.txt"}}"#),
+                     200, "")
+        #expect(waitUntil(ms: 3_000) { recorder.control.count >= 3 })
+        #expect(recorder.control.contains(.osdProcessModeUpdate(streamId: "0", processMode: 1)))
+        #expect(recorder.control.contains(.trackerConfigUpdate(streamId: "0", configPath: "/tmp/t.yml")))
+        #expect(recorder.control.contains(.analyticsReloadConfig(configFilePath: "/tmp/a.txt")))
+        pipeline.drain()
+        #expect(pipeline.errors.isEmpty)
+    }
+
+    @Test func skipFramesTwoKeepsKeyFramesOnly() throws {
+        let uri = TestMedia.h264(pattern: "ball", frames: 30)
+        expectAnswer(try post("/api/v1/stream/add", RestEndToEndTests.addBody("cam1", uri)), 200, "STREAM_ADD_SUCCESS")
+        #expect(waitUntil(ms: 5_000) { recorder.frames(0) > 5 })
+        let a = recorder.frames(0); g_usleep(1_000_000); let all = recorder.frames(0) - a
+        expectAnswer(try post("/api/v1/dec/skip-frames", #"{"stream":{"stream_id":"0","skip_frames":2}}"#),
+                     200, "SKIP_FRAMES_UPDATE_SUCCESS")
+        g_usleep(300_000)
+        let b = recorder.frames(0); g_usleep(1_000_000); let keys = recorder.frames(0) - b
+        // The clips have a key frame every 15 frames: about 2 a second.
+        #expect(all >= 20 && keys <= 5, "all frames \(all)/s, key frames only \(keys)/s")
+    }
+
+    @Test func theTokenIsRequired() throws {
+        let anonymous = try http.get("/api/v1/version")
+        #expect(anonymous.status == 401)
+        #expect(anonymous.header("WWW-Authenticate") == "Bearer")
+        expectAnswer(try post("/api/v1/app/quit", #"{"stream":{"app_quit":1}}"#, token: "wrong"), 401, "REQUEST_FAIL",
+                     mentions: ["Authorization"])
+        let ok = try http.request("GET", "/api/v1/version", headers: [("Authorization", "Bearer s3cret")])
+        #expect(ok.status == 200)
+    }
+}

@@ -11,9 +11,10 @@ extension MultiUriSrcBin {
     /// Starts the REST server bound to ip-address:port; nil for port "0".
     func startServer(_ s: Settings) throws(ControlError) -> (any ControlServer)? {
         do {
-            guard let configuration = try RestServerConfiguration.fromProperties(ipAddress: s.ipAddress, port: s.port) else {
+            guard var configuration = try RestServerConfiguration.fromProperties(ipAddress: s.ipAddress, port: s.port) else {
                 return nil
             }
+            configuration.token = s.restToken.isEmpty ? nil : s.restToken
             return try RestServer(configuration: configuration, control: self, category: restLog)
         } catch {
             throw .unavailable("REST server (properties ip-address and port): \(error)")

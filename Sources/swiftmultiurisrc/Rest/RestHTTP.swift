@@ -85,6 +85,7 @@ enum HTTPStatus {
         case 204: "No Content"
         case 207: "Multi-Status"
         case 400: "Bad Request"
+        case 401: "Unauthorized"
         case 404: "Not Found"
         case 405: "Method Not Allowed"
         case 408: "Request Timeout"

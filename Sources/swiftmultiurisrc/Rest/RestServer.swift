@@ -17,6 +17,8 @@ struct RestServerConfiguration: Sendable, Equatable {
     var requestTimeoutMs: Int = 10_000
     /// Keep-alive idle time; short, since an idle connection holds a worker.
     var keepAliveTimeoutMs: Int = 2_000
+    /// When set, requests need `Authorization: Bearer <token>` (401 otherwise).
+    var token: String? = nil
     /// Larger bodies are refused with 413 before they are read.
     var maxBodyBytes: Int = 64 * 1024
     /// How long `stop()` lets requests in flight finish and answer. Longer
@@ -87,7 +89,7 @@ final class RestServer: Sendable {
         self.configuration = configuration
         let address = try Self.resolve(configuration.address)
         let core = ServerCore(control: control, log: category, registry: registry,
-                              maxBodyBytes: max(0, configuration.maxBodyBytes))
+                              maxBodyBytes: max(0, configuration.maxBodyBytes), token: configuration.token)
         // Known before the start unless the port is picked (0): registered
         // routes then work from the first request.
         core.port.store(configuration.port, ordering: .releasing)

@@ -14,6 +14,8 @@ final class ServerCore: Sendable {
     let log: DebugCategory
     let registry: RestRouteRegistry
     let maxBodyBytes: Int
+    /// When set, every request needs `Authorization: Bearer <token>`.
+    let token: String?
     /// The port for registry look-ups: the configured one before the start,
     /// the bound one (differs for port 0) right after mg_start2.
     let port = Atomic<UInt16>(0)
@@ -27,7 +29,9 @@ final class ServerCore: Sendable {
     /// Set by `stop()` before draining: new requests get 503 at once.
     private let stopping = Atomic<Bool>(false)
 
-    init(control: any StreamControl, log: DebugCategory, registry: RestRouteRegistry, maxBodyBytes: Int) {
+    init(control: any StreamControl, log: DebugCategory, registry: RestRouteRegistry, maxBodyBytes: Int,
+         token: String? = nil) {
+        self.token = token
         self.control = control
         self.log = log
         self.registry = registry
@@ -86,6 +90,18 @@ final class ServerCore: Sendable {
 
     // MARK: request handling
 
+    /// Compares in time independent of where the texts differ, so the token
+    /// can't be guessed byte by byte from answer times.
+    static func authorized(_ header: String?, token: String) -> Bool {
+        let expected = Array("Bearer \(token)".utf8)
+        let given = Array((header ?? "").utf8)
+        var diff = UInt8(expected.count == given.count ? 0 : 1)
+        for i in 0..<expected.count {
+            diff |= expected[i] ^ (i < given.count ? given[i] : 0)
+        }
+        return diff == 0
+    }
+
     /// Handles one request; returns the HTTP status for civetweb's access log
     /// (1-999 means "handled").
     func handle(_ conn: OpaquePointer) -> Int {
@@ -111,6 +127,13 @@ final class ServerCore: Sendable {
         if stopping.load(ordering: .acquiring) {
             return send(conn, request, .failure("REQUEST", status: 503, detail: "the REST server is stopping"),
                         head: head, close: true)
+        }
+
+        if let token, !Self.authorized(request.header("Authorization"), token: token) {
+            return send(conn, request,
+                        .failure("REQUEST", status: 401, detail: "Authorization: a valid 'Bearer <token>' header is required",
+                                 headers: [RestHeader(name: "WWW-Authenticate", value: "Bearer")]),
+                        head: head, close: hasBody)
         }
 
         enum Target {
