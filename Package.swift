@@ -81,6 +81,13 @@ let package = Package(
             path: "Tests/Tools/soak",
             swiftSettings: swiftIncludes
         ),
+        // The benchmark command (README: scripts/benchmark.sh), not part of the tests.
+        .executableTarget(
+            name: "swiftmultiurisrc-bench",
+            dependencies: ["swiftmultiurisrc", "swiftcustomevents", "GstSwiftBridge"],
+            path: "Tests/Tools/bench",
+            swiftSettings: swiftIncludes
+        ),
         .testTarget(
             name: "swiftmultiurisrcTests",
             dependencies: ["swiftmultiurisrc", "swiftcustomevents", "GstSwiftBridge", "swiftmultiurisrc-soak"],
