@@ -15,6 +15,10 @@ extension MultiUriSrcBin {
             let reason = takeGString(text) ?? "unknown error"
             let details = takeGString(debug)
             gsb_message_unref(message)
+            if slot.isNetworkCamera, settings.withLock({ $0.rtspReconnectInterval > 0 }) {
+                cameraLost(slot, reason: reason)
+                return
+            }
             let alreadyFailed = slot.runtime.withLock { rt -> Bool in
                 defer { rt.state = .error; rt.lastError = reason }
                 return rt.state == .error

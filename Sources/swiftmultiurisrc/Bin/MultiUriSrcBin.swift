@@ -46,6 +46,8 @@ final class MultiUriSrcBin: @unchecked Sendable {
         /// Whether the bin reached PLAYING at least once (sources added after
         /// that start at the current running time).
         var playing = false
+        /// The RTSP reconnection watchdog (rtsp-reconnect-interval > 0).
+        var watchdog: (any DispatchSourceTimer)?
     }
 
     init(element: UnsafeMutablePointer<GstElement>) {
@@ -158,6 +160,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
             }
         }
 
+        startReconnectWatchdog(s)
         if s.port != "0" {
             do throws(ControlError) {
                 let server = try startServer(s)
@@ -172,6 +175,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
     /// READY→NULL (children already in NULL): remove everything.
     private func stop() {
         guard let old = state.withLock({ s -> State? in defer { s = nil }; return s }) else { return }
+        stopReconnectWatchdog(old.watchdog)
         for slot in old.slots.values.sorted(by: { $0.sourceId < $1.sourceId }) {
             detach(slot, pushLifecycle: false)
         }
@@ -249,13 +253,12 @@ final class MultiUriSrcBin: @unchecked Sendable {
             guard let st else { return .failure(.unavailable("element is not running")) }
             var replacing: SourceSlot?
             if let existing = st.slots.values.first(where: { $0.sensorId == request.cameraId }) {
-                let ended = existing.branch.withLock { $0 == nil }
-                guard ended else {
+                guard !existing.holdsPlace else {
                     return .failure(.conflict("Duplicate Camera id '\(request.cameraId)', unable to add stream"))
                 }
                 replacing = existing
             }
-            let active = st.slots.values.filter { $0 !== replacing && $0.branch.withLock { $0 != nil } }.count
+            let active = st.slots.values.filter { $0 !== replacing && $0.holdsPlace }.count
             guard active < Int(s.maxBatchSize) else { return .failure(.capacity(limit: s.maxBatchSize)) }
             var id: UInt32 = 0
             while let holder = st.slots[id], holder !== replacing { id += 1 }
@@ -267,18 +270,29 @@ final class MultiUriSrcBin: @unchecked Sendable {
         }
         if let replacing { forget(replacing) }
 
+        let slot = SourceSlot(sourceId: sourceId, sensorId: request.cameraId, sensorName: request.cameraName,
+                              uri: request.uri, options: s.resolved(request.options))
+        try attach(slot, settings: s, register: true)
+        postStreamMessage("stream-add", slot)
+        binLog.info(element.raw, "added source \(sourceId) (\(request.cameraId)) \(slot.maskedUri)")
+        return slot.info()
+    }
+
+    /// Builds a slot's elements, links them to the muxer pad `sink_<id>` and
+    /// starts them at the bin's state (control queue). Used when a source is
+    /// added and when an RTSP source reconnects.
+    func attach(_ slot: SourceSlot, settings s: Settings, register: Bool) throws(ControlError) {
+        let sourceId = slot.sourceId
         let live = s.liveSource
         var branch: SourceBranch
         do {
-            branch = try SourceBranch.build(sourceId: sourceId, uri: request.uri, factory: s.sourceFactory, live: live)
+            branch = try SourceBranch.build(sourceId: sourceId, uri: slot.uri, factory: s.sourceFactory, live: live)
         } catch {
             switch error {
             case let .missingElement(name): throw .unavailable("element factory '\(name)' not found")
             case let .linkFailed(what): throw .internalError("could not link \(what)")
             }
         }
-        let slot = SourceSlot(sourceId: sourceId, sensorId: request.cameraId, sensorName: request.cameraName,
-                              uri: request.uri, options: s.resolved(request.options))
         let (muxer, playing) = state.withLock { st in (st?.muxer, st?.playing ?? false) }
         guard let muxer else { branch.releaseBuildReference(); throw .unavailable("element is not running") }
 
@@ -292,24 +306,28 @@ final class MultiUriSrcBin: @unchecked Sendable {
             throw .internalError("muxer refused pad sink_\(sourceId)")
         }
         branch.muxPad = ObjectRef(muxPad)
-        muxer.streamMux?.setSensorId(request.cameraId, forSource: sourceId)
+        muxer.streamMux?.setSensorId(slot.sensorId, forSource: sourceId)
         if gst_pad_link(branch.srcPad.ptr, muxPad) != GST_PAD_LINK_OK {
             gst_element_release_request_pad(muxer.element.ptr, muxPad)
             gst_object_unref(UnsafeMutableRawPointer(muxPad))
             gst_bin_remove(binRef, branch.bin.ptr)
             throw .internalError("could not link source \(sourceId) to the muxer")
         }
-        slot.runtime.withLock { $0.needsStartOffset = live || playing }
+        let now = g_get_monotonic_time()
+        slot.runtime.withLock { rt in
+            rt.needsStartOffset = live || playing
+            rt.offsetSet = false
+            rt.offset = 0
+            rt.attachedAt = now
+            rt.lossPending = false
+        }
         slot.branch.withLock { $0 = branch }
         installProbes(on: slot, branch: branch)
-        state.withLock { $0?.slots[sourceId] = slot }
+        if register { state.withLock { $0?.slots[sourceId] = slot } }
         applyLayout()
 
         pushLifecycle(.padAdded(sourceId: sourceId))
         setSourceState(slot, branch, gsb_element_current_state(element.ptr))
-        postStreamMessage("stream-add", slot)
-        binLog.info(element.raw, "added source \(sourceId) (\(request.cameraId)) \(slot.maskedUri)")
-        return slot.info()
     }
 
     /// Removes a source for good; runs on the control queue.

@@ -123,6 +123,7 @@ extension MultiUriSrcBin {
                 rt.lastRunningEnd = GstClockTime(UInt64(max(0, end)))
             }
             rt.countFrame(now: monotonic)
+            rt.lastFrameAt = gint64(monotonic / 1000)
             rt.reconnectAttempts = 0
             let first = rt.state == .starting || rt.state == .reconnecting
             if first { rt.state = .playing }
@@ -151,6 +152,11 @@ extension MultiUriSrcBin {
             }
             return GST_PAD_PROBE_OK
         case GST_EVENT_EOS:
+            // A camera that ends its stream is a camera to reconnect.
+            if slot.isNetworkCamera, settings.withLock({ $0.rtspReconnectInterval > 0 }) {
+                cameraLost(slot, reason: "the camera ended its stream")
+                return GST_PAD_PROBE_DROP
+            }
             if slot.options.fileLoop && slot.uri.hasPrefix("file:") {
                 controlQueue.async { [weak self] in self?.restartLoop(slot) }
                 return GST_PAD_PROBE_DROP

@@ -45,6 +45,18 @@ final class SourceSlot: @unchecked Sendable {
 
     var maskedUri: String { maskPassword(in: uri) }
 
+    /// Counts against max-batch-size and blocks its camera id: everything
+    /// but a source that ended or failed for good.
+    var holdsPlace: Bool {
+        let state = runtime.withLock { $0.state }
+        return state != .error && state != .eos
+    }
+
+    /// RTSP sources are the ones that reconnect.
+    var isNetworkCamera: Bool {
+        uri.hasPrefix("rtsp://") || uri.hasPrefix("rtsps://") || uri.hasPrefix("rtspt://")
+    }
+
     func info() -> StreamInfo {
         let rt = runtime.withLock { $0 }
         return StreamInfo(sourceId: sourceId, cameraId: sensorId, cameraName: sensorName,
@@ -74,6 +86,12 @@ struct SourceRuntime: Sendable {
     var needsStartOffset = false
     /// Reconnection attempts made since the last frame.
     var reconnectAttempts: Int32 = 0
+    /// g_get_monotonic_time() (µs) of the last frame, and of the last time
+    /// the elements were (re)built: the reconnection watchdog's clock.
+    var lastFrameAt: gint64 = 0
+    var attachedAt: gint64 = 0
+    /// An error of the current elements was seen; their removal is queued.
+    var lossPending = false
 
     /// Counts one frame at `now` (monotonic nanoseconds).
     mutating func countFrame(now: GstClockTime) {
