@@ -1,0 +1,164 @@
+import CGStreamer
+import GstSwiftBridge
+import Glibc
+import Synchronization
+import Testing
+@testable import swiftmultiurisrc
+
+/// Bounded soak and fault runs: many clients, many state cycles, sources
+/// that fail while others play. Each asserts that the playing streams keep
+/// their frame rate, the pipeline never posts an error and every request
+/// gets an answer.
+@Suite(.serialized) struct SoakFaultTests {
+    init() { TestGst.setUp() }
+
+    /// Frames per second of `ids` over `ms`, measured at `recorder`.
+    func rates(_ recorder: PadRecorder, _ ids: [UInt32], overMs ms: UInt32) -> [Double] {
+        let before = ids.map { recorder.frames($0) }
+        g_usleep(gulong(ms) * 1000)
+        return zip(ids, before).map { Double(recorder.frames($0) - $1) * 1000 / Double(ms) }
+    }
+
+    @Test func sixteenClientsOverEightPlayingStreams() throws {
+        let port = freeLocalPort()
+        let uri = TestMedia.h264(pattern: "ball", frames: 30)
+        let list = (0..<8).map { _ in uri }.joined(separator: ",")
+        let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+            + "file-loop=true width=96 height=64 uri-list=\(list) ! fakesink name=out sync=false")
+        let recorder = PadRecorder(p.element("out")!)
+        p.play()
+        let bin = try #require(p.bin())
+        #expect(waitUntil(ms: 10_000) { (0..<8).allSatisfy { recorder.frames(UInt32($0)) > 5 } })
+
+        let unanswered = Atomic<Int>(0)
+        let answered = Atomic<Int>(0)
+        let deadline = g_get_monotonic_time() + 3_000_000
+        let before = (0..<8).map { recorder.frames(UInt32($0)) }
+        let started = g_get_monotonic_time()
+        runOnThreads(16) { client in
+            let http = HTTPClient(port: port, timeoutMs: 15_000)
+            var round = 0
+            while g_get_monotonic_time() < deadline && round < 200 {
+                let id = "soak-\(client)-\(round)"
+                for (path, change) in [("/api/v1/stream/add", "camera_add"), ("/api/v1/stream/remove", "camera_remove")] {
+                    let body = RestEndToEndTests.addBody(id, change == "camera_add" ? uri : "", change: change)
+                    if let r = try? http.post(path, body), [200, 404, 429].contains(r.status) {
+                        answered.add(1, ordering: .relaxed)
+                    } else {
+                        unanswered.add(1, ordering: .relaxed)
+                    }
+                }
+                round += 1
+            }
+        }
+        let seconds = Double(g_get_monotonic_time() - started) / 1e6
+        let fps = zip((0..<8).map { recorder.frames(UInt32($0)) }, before).map { Double($0 - $1) / seconds }
+        #expect(unanswered.load(ordering: .relaxed) == 0)
+        #expect(answered.load(ordering: .relaxed) >= 64)
+        // 30 fps sources on 2 shared cores while 16 clients churn: most frames must still flow.
+        #expect(fps.allSatisfy { $0 >= 15 }, "frame rates of the playing streams: \(fps)")
+        #expect(bin.streams().map(\.cameraId) == (0..<8).map { "\($0)" })
+        p.drain()
+        #expect(p.errors.isEmpty)
+        print("soak: \(answered.load(ordering: .relaxed)) requests in \(seconds) s; playing streams at \(fps.map { Int($0) }) fps")
+    }
+
+    @Test func hundredStateCyclesWithRequestsInFlightReleaseThePort() throws {
+        let port = freeLocalPort()
+        let uri = TestMedia.h264(pattern: "ball", frames: 30)
+        let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+            + "file-loop=true width=96 height=64 uri-list=\(uri) ! fakesink sync=false")
+        let client = ClientLoop(port: port)
+        var thread = pthread_t()
+        pthread_create(&thread, nil, { arg in
+            guard let arg else { return nil }
+            Unmanaged<ClientLoop>.fromOpaque(arg).takeRetainedValue().run()
+            return nil
+        }, Unmanaged.passRetained(client).toOpaque())
+        var failures: [String] = []
+        for cycle in 0..<100 {
+            if p.play() == GST_STATE_CHANGE_FAILURE { failures.append("cycle \(cycle): PLAYING failed"); break }
+            g_usleep(20_000)
+            if p.stop() != GST_STATE_CHANGE_SUCCESS { failures.append("cycle \(cycle): NULL failed"); break }
+            if !portIsFree(port) { failures.append("cycle \(cycle): port still bound"); break }
+        }
+        client.stop.store(true, ordering: .relaxed)
+        pthread_join(thread, nil)
+        #expect(failures.isEmpty, "\(failures)")
+        #expect(client.answered.load(ordering: .relaxed) > 0)
+        p.drain()
+        #expect(p.errors.isEmpty, "\(p.errors.map { $0.text ?? "" })")
+    }
+
+    @Test func failingSourcesWhileOthersPlay() throws {
+        let port = freeLocalPort()
+        let good = TestMedia.h264(pattern: "ball", frames: 30)
+        let corrupt = TestMedia.garbage()
+        let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+            + "file-loop=true width=96 height=64 uri-list=\(good),\(good) ! fakesink name=out sync=false")
+        let recorder = PadRecorder(p.element("out")!)
+        p.play()
+        let bin = try #require(p.bin())
+        #expect(waitUntil(ms: 10_000) { recorder.frames(0) > 5 && recorder.frames(1) > 5 })
+        let http = HTTPClient(port: port, timeoutMs: 15_000)
+        let camera = TestRtspCamera(port: freeLocalPort())
+        #expect(camera.start())
+        let deadCamera = "rtsp://127.0.0.1:\(freeLocalPort())/cam"
+        let wait = #", "wait_for_first_frame_ms": 5000"#
+        for (id, uri) in [("missing", "file:///nonexistent/clip.mp4"), ("corrupt", corrupt),
+                          ("unreachable", deadCamera), ("killed", camera.uri)] {
+            let r = try http.post("/api/v1/stream/add", RestEndToEndTests.addBody(id, uri, extra: wait))
+            #expect(r.status == 200, "\(id): \(r.text)")
+        }
+        #expect(waitUntil(ms: 5_000) { bin.resolveStream("killed")?.state == .playing })
+        camera.stop()
+        #expect(waitUntil(ms: 8_000) { bin.resolveStream("killed")?.state == .error })
+        let fps = rates(recorder, [0, 1], overMs: 1_000)
+        #expect(fps.allSatisfy { $0 >= 20 }, "good streams slowed down: \(fps)")
+        let states = Dictionary(uniqueKeysWithValues: bin.streams().map { ($0.cameraId, $0.state) })
+        #expect(states == ["0": .playing, "1": .playing, "missing": .error, "corrupt": .error,
+                           "unreachable": .error, "killed": .error], "\(states)")
+        let info = try http.get("/api/v1/stream/get-stream-info")
+        #expect(info.status == 200 && info.text.contains("\"error\""))
+        p.drain()
+        #expect(p.errors.isEmpty, "\(p.errors.map { $0.text ?? "" })")
+        p.stop()
+    }
+}
+
+/// A client that keeps asking a server that comes and goes; each request
+/// either gets an answer or a refused connection, never a hang (bounded by
+/// the client's timeout).
+private final class ClientLoop: Sendable {
+    let port: UInt16
+    let stop = Atomic<Bool>(false)
+    let answered = Atomic<Int>(0)
+    init(port: UInt16) { self.port = port }
+
+    func run() {
+        let http = HTTPClient(port: port, timeoutMs: 5_000)
+        var n = 0
+        while !stop.load(ordering: .relaxed) && n < 100_000 {
+            n += 1
+            let body = RestEndToEndTests.addBody("flight-\(n)", "file:///nonexistent/\(n).mp4")
+            if (try? http.post("/api/v1/stream/add", body)) != nil { answered.add(1, ordering: .relaxed) }
+            if (try? http.get("/api/v1/stream/get-stream-info")) != nil { answered.add(1, ordering: .relaxed) }
+        }
+    }
+}
+
+/// Nobody listens on the port: it binds with SO_REUSEADDR, as servers
+/// (civetweb too) do; connections of the last run in TIME_WAIT don't count.
+private func portIsFree(_ port: UInt16) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var one: Int32 = 1
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = port.bigEndian
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
+    return withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
+}
