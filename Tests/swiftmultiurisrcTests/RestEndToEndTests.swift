@@ -161,6 +161,21 @@ import swiftcustomevents
         #expect(pipeline.errors.isEmpty)
     }
 
+    @Test func twoElementsInOneProcessServeTheirOwnPorts() throws {
+        let uri = TestMedia.h264(pattern: "ball", frames: 30)
+        let otherPort = freeLocalPort()
+        let other = TestPipeline("swiftmultiurisrcbin ip-address=127.0.0.1 port=\(otherPort) live-source=true "
+            + "file-loop=true uri-list=\(uri),\(uri) ! fakesink sync=false")
+        #expect(other.play() != GST_STATE_CHANGE_FAILURE)
+        expectAnswer(try add("only-here", uri), 200, "STREAM_ADD_SUCCESS")
+        let mine = try http.get("/api/v1/stream/get-stream-info")
+        let theirs = try HTTPClient(port: otherPort).get("/api/v1/stream/get-stream-info")
+        #expect(mine.text.contains("\"stream-count\":1") || mine.text.contains("\"stream-count\": 1"), "\(mine.text)")
+        #expect(theirs.text.contains("\"stream-count\":2") || theirs.text.contains("\"stream-count\": 2"), "\(theirs.text)")
+        #expect(!theirs.text.contains("only-here"))
+        other.stop()
+    }
+
     @Test func aPortInUseFailsTheStateChangeWithAClearError() throws {
         let second = TestPipeline("swiftmultiurisrcbin ip-address=127.0.0.1 port=\(port) ! fakesink")
         #expect(second.play() == GST_STATE_CHANGE_FAILURE)
