@@ -100,7 +100,21 @@ func body(_ id: String, _ url: String, _ change: String, wait: Bool) -> String {
 
 // One cycle first so that lazily created things (decoder caches, type
 // classes) are not counted as growth.
-func cycle(_ i: Int) {
+/// Bus messages pile up (and keep their sources alive) unless someone reads
+/// them, as every application does: read them each cycle.
+let bus = gst_element_get_bus(pipeline)
+var errorsOnBus = 0
+@MainActor func drainBus() {
+    var n = 0
+    while let message = gst_bus_pop(bus), n < 10_000 {
+        if gsb_message_type(message) == GST_MESSAGE_ERROR { errorsOnBus += 1 }
+        gst_message_unref(message)
+        n += 1
+    }
+}
+
+@MainActor func cycle(_ i: Int) {
+    defer { drainBus() }
     let added = post(port: port, path: "/api/v1/stream/add", body: body("cam\(i)", uri, "camera_add", wait: true))
     guard added == 200 else { fail("cycle \(i): stream/add answered \(added)") }
     let removed = post(port: port, path: "/api/v1/stream/remove", body: body("cam\(i)", "", "camera_remove", wait: false))
@@ -125,6 +139,7 @@ if getenv("SOAK_LIST_FDS") != nil, let dir = opendir("/proc/self/fd") {
 gst_element_set_state(pipeline, GST_STATE_NULL)
 // SOAK_LEAK=1 leaks one reference on purpose: proves the leak check can fail.
 if getenv("SOAK_LEAK") != nil { gst_object_ref(UnsafeMutableRawPointer(pipeline)) }
+gst_object_unref(UnsafeMutableRawPointer(bus))
 gst_object_unref(UnsafeMutableRawPointer(pipeline))
-print("cycles=\(cycles) seconds=\(seconds) rss_kb_before=\(rssBefore) rss_kb_after=\(rssAfter) fds_before=\(fdsBefore) fds_after=\(fdsAfter)")
+print("cycles=\(cycles) seconds=\(seconds) rss_kb_before=\(rssBefore) rss_kb_after=\(rssAfter) fds_before=\(fdsBefore) fds_after=\(fdsAfter) bus_errors=\(errorsOnBus)")
 gst_deinit()
