@@ -405,7 +405,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
     }
 
     func postStreamMessage(_ name: String, _ slot: SourceSlot) {
-        let s = gst_structure_new_empty(name)!
+        guard let s = gst_structure_new_empty(name) else { return }
         setStructureUInt(s, "source-id", slot.sourceId)
         setStructureString(s, "sensor-id", slot.sensorId)
         setStructureString(s, "sensor-name", slot.sensorName)

@@ -146,8 +146,7 @@ final class StreamMux: @unchecked Sendable {
             let streamId = "swiftstreammux-\(UInt(bitPattern: element.raw))"
             gst_pad_push_event(src, gst_event_new_stream_start(streamId))
         }
-        if let caps = pad.caps {
-            let wanted = gsb_caps_with_variable_framerate(caps)!
+        if let caps = pad.caps, let wanted = gsb_caps_with_variable_framerate(caps) {
             if let current = output.caps, gst_caps_is_equal(current, wanted) != 0 {
                 gsb_caps_unref(wanted)
             } else {
