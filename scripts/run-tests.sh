@@ -3,6 +3,7 @@
 #
 #  1. swift build          every product: libgstswiftmultiurisrc.so, libswiftcustomevents.so
 #  2. swift test           with GST_REGISTRY in a temporary folder
+#  2b. schemathesis       scripts/schemathesis.sh: REST answers against openapi.json (SKIP_SCHEMATHESIS=1 skips)
 #  3. plugin loading       in a clean environment (env -i): gst-inspect-1.0 swiftmultiurisrcbin
 #                          must succeed and gst-inspect-1.0 -b must list no blacklisted file
 #  4. meson-compat         meson setup + ninja + ninja install into a temporary prefix, the
@@ -139,6 +140,21 @@ elif [ "$test_rc" -eq 124 ] || [ "$test_rc" -eq 137 ]; then
   record "swift test" FAILED "timed out after ${test_timeout}s"
 else
   record "swift test" FAILED "exit code $test_rc"
+fi
+
+# ---------------------------------------------------------------------------
+# schemathesis: the REST answers of a real gst-launch-1.0 pipeline against the OpenAPI
+# document it serves (scripts/schemathesis.sh; SKIP_SCHEMATHESIS=1 skips it).
+if [ "${SKIP_SCHEMATHESIS:-0}" = 1 ]; then
+  record "schemathesis" skipped "SKIP_SCHEMATHESIS=1"
+else
+  step "schemathesis against GET /api/v1/openapi.json (scripts/schemathesis.sh)"
+  t0=$(now)
+  if SWIFT_MULTIURISRC_PLUGIN_DIR="$plugin_dir" timeout -k 10 240 bash "$repo/scripts/schemathesis.sh" </dev/null; then
+    record "schemathesis" ok "$(( $(now) - t0 ))s"
+  else
+    record "schemathesis" FAILED "see output above"
+  fi
 fi
 
 # ---------------------------------------------------------------------------

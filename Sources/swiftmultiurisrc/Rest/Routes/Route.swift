@@ -23,6 +23,7 @@ enum HTTPMethod: String, Sendable {
 ///                           nvtracker/config-path, analytics/reload-config
 ///     MuxerRoutes      POST mux/batched-push-timeout, mux/max-latency
 ///     AppRoutes        POST app/quit, GET version, GET health/get-dsready-state
+///     OpenAPIRoutes    GET openapi.json (Rest/OpenAPI.swift: the OpenAPI 3 document of all of these)
 ///
 /// Statuses: 200 success; 400 bad input (malformed JSON, wrong type,
 /// missing field, out of range; the reason names the field); 404 unknown
@@ -111,10 +112,15 @@ enum BuiltInRoutes {
         StreamRoutes.routes + RoiRoute.routes + DecoderRoutes.routes + ConverterRoutes.routes
         + EncoderRoutes.routes + InferenceRoutes.routes + MuxerRoutes.routes + AppRoutes.routes
 
+    /// What the server dispatches: DeepStream's routes (`all`, checked
+    /// against DeepStream's list by RestParseTests) plus ours that DeepStream
+    /// has not (GET openapi.json).
+    static let served: [Route] = all + OpenAPIRoutes.routes
+
     /// Path -> route. Each path has exactly one method.
     static let byPath: [String: Route] = {
         var table: [String: Route] = [:]
-        for route in all { table[route.path] = route }
+        for route in served { table[route.path] = route }
         return table
     }()
 
@@ -122,7 +128,7 @@ enum BuiltInRoutes {
     /// one: other elements may not register such a prefix (their routes would
     /// shadow, or be shadowed by, DeepStream's).
     static func overlaps(prefix: String) -> Bool {
-        all.contains { route in
+        served.contains { route in
             route.path == prefix || route.path.hasPrefix(prefix + "/") || prefix.hasPrefix(route.path + "/")
         }
     }

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# libFuzzer over the REST request parsers (Rest/RestFuzzEntry.swift, Tests/Fuzz/RestFuzzTarget.swift).
+#
+#   bash scripts/fuzz.sh [SECONDS]      (default 60)
+#
+# 1. swift build --product swiftcustomevents (scratch path FUZZ_SCRATCH_PATH, default
+#    <repo>/.build-fuzz): the C glue objects and libswiftcustomevents.so the target links against.
+# 2. swiftc -sanitize=fuzzer,address over the REST parsing sources (JSON, fields, every route,
+#    the control protocol) plus the target: not through SwiftPM, Package.swift is untouched.
+#    Rebuilt only when a source changed.
+# 3. runs it for SECONDS (-max_total_time) on a working copy of the committed seed corpus
+#    Tests/Fuzz/corpus (DeepStream's documented payloads; the first byte picks the route);
+#    new inputs stay in the working copy (FUZZ_WORK, default <scratch>/fuzz-work), crashes are
+#    written there and make this script fail. Prints executions, exec/s and coverage.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+seconds="${1:-60}"
+[[ "$seconds" =~ ^[0-9]+$ ]] || { echo "usage: bash scripts/fuzz.sh [SECONDS]" >&2; exit 2; }
+
+if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
+  export PATH="/opt/swift/usr/bin:$PATH"
+fi
+scratch="${FUZZ_SCRATCH_PATH:-$repo/.build-fuzz}"
+work="${FUZZ_WORK:-$scratch/fuzz-work}"
+mkdir -p "$work/corpus" "$work/artifacts"
+
+echo "==> swift build --product swiftcustomevents (scratch path $scratch)"
+swift build --scratch-path "$scratch" --product swiftcustomevents 2>&1 | tail -n 1
+bin="$(swift build --scratch-path "$scratch" --show-bin-path)"
+glue="$bin/GstSwiftBridge.build"
+[ -f "$glue/module.modulemap" ] || { echo "fuzz.sh: no $glue/module.modulemap" >&2; exit 1; }
+
+src=Sources/swiftmultiurisrc
+sources=(
+  "$src/Rest/JSON.swift" "$src/Rest/RestHTTP.swift" "$src/Rest/OpenAPI.swift" "$src/Rest/RestFuzzEntry.swift"
+  "$src"/Rest/Routes/*.swift
+  "$src/Control/StreamControl.swift" "$src/Support/DebugCategory.swift"
+  Tests/Fuzz/RestFuzzTarget.swift
+)
+target="$scratch/rest-fuzz"
+stamp="$(cat "${sources[@]}" "$0" | sha256sum | cut -c1-16)"
+if [ ! -x "$target" ] || [ "$(cat "$target.stamp" 2>/dev/null)" != "$stamp" ]; then
+  echo "==> swiftc -sanitize=fuzzer,address (${#sources[@]} files) -> $target"
+  modmaps=(-Xcc "-fmodule-map-file=$glue/module.modulemap")
+  for m in CCivetweb CJansson CGstRtspServer CGstApp CGstVideo CGstBase CGStreamer; do
+    modmaps+=(-Xcc "-fmodule-map-file=$repo/Sources/GstSwiftBridge/$m/module.modulemap")
+  done
+  # -parse-as-library: no main.swift; libFuzzer brings main(). -O keeps exec/s useful.
+  # Output to a log: ld.gold warns about every ASan helper symbol; shown in full on failure.
+  if ! swiftc -sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6 -module-name swiftmultiurisrc \
+    "${sources[@]}" -o "$target" \
+    -I "$bin/Modules" -Xcc -I -Xcc "$repo/Sources/GstSwiftBridge/glue/include" "${modmaps[@]}" \
+    -Xcc -I/usr/include/gstreamer-1.0 -Xcc -I/usr/include/glib-2.0 \
+    -Xcc "-I/usr/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)/glib-2.0/include" \
+    "$glue"/*.c.o -L "$bin" -lswiftcustomevents -Xlinker -rpath -Xlinker "$bin" \
+    -lgstreamer-1.0 -lgobject-2.0 -lglib-2.0 -lgstbase-1.0 -lgstvideo-1.0 -lgstapp-1.0 \
+    -lgstrtspserver-1.0 -lgstrtsp-1.0 -lgstsdp-1.0 -lgstnet-1.0 -ljansson -lcivetweb \
+    >"$scratch/rest-fuzz-build.log" 2>&1; then
+    grep -v 'ld.gold: warning: Cannot export local symbol' "$scratch/rest-fuzz-build.log" | tail -n 60
+    echo "fuzz.sh: building the fuzz target FAILED (log: $scratch/rest-fuzz-build.log)" >&2
+    exit 1
+  fi
+  grep -E '\.swift:[0-9]+:[0-9]+: warning:' "$scratch/rest-fuzz-build.log" || true
+  echo "$stamp" >"$target.stamp"
+fi
+
+cp -n Tests/Fuzz/corpus/* "$work/corpus/" 2>/dev/null || true
+echo "==> $target for ${seconds}s (corpus $work/corpus, seeds Tests/Fuzz/corpus)"
+log="$work/fuzz.log"
+set +e
+# detect_leaks=0: the target keeps one GStreamer init and debug category for the whole run.
+ASAN_OPTIONS="detect_leaks=0:${ASAN_OPTIONS:-}" \
+  "$target" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$work/artifacts/" "$work/corpus" >"$log" 2>&1
+rc=$?
+set -e
+grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)|ERROR|Fatal|crash-' "$log" | tail -n 20
+if [ "$rc" -ne 0 ]; then
+  tail -n 40 "$log"
+  echo "fuzz.sh: FAILED (libFuzzer exit $rc; reproducer in $work/artifacts/)" >&2
+  exit 1
+fi
+echo "fuzz.sh: ok, no crash in ${seconds}s"
