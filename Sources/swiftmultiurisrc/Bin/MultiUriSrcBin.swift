@@ -320,6 +320,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
             rt.offset = 0
             rt.attachedAt = now
             rt.lossPending = false
+            rt.lastStreamStartId = nil
         }
         slot.branch.withLock { $0 = branch }
         installProbes(on: slot, branch: branch)

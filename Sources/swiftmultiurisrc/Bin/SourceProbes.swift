@@ -147,6 +147,13 @@ extension MultiUriSrcBin {
             var idPtr: UnsafePointer<gchar>?
             gst_event_parse_stream_start(event, &idPtr)
             let streamId = idPtr.map { String(cString: $0) } ?? ""
+            // Sticky events come again after every loop's flush: a new
+            // stream is a new id.
+            let isNew = slot.runtime.withLock { rt -> Bool in
+                defer { rt.lastStreamStartId = streamId }
+                return rt.lastStreamStartId != streamId
+            }
+            guard isNew else { return GST_PAD_PROBE_OK }
             controlQueue.async { [weak self] in
                 self?.pushLifecycle(.streamStart(sourceId: slot.sourceId, streamId: streamId))
             }

@@ -92,6 +92,8 @@ struct SourceRuntime: Sendable {
     var attachedAt: gint64 = 0
     /// An error of the current elements was seen; their removal is queued.
     var lossPending = false
+    /// The stream-start id last announced downstream as STREAM_START.
+    var lastStreamStartId: String?
 
     /// Counts one frame at `now` (monotonic nanoseconds).
     mutating func countFrame(now: GstClockTime) {
