@@ -1,0 +1,92 @@
+// P2: POST stream/add → the new source's first buffer (GstSwiftSourceMeta) at
+// a probe after the bin; against a bare uridecodebin3 of the same file in
+// this process, set_state(PLAYING) → first buffer at the fakesink.
+import CGStreamer
+import Glibc
+import GstSwiftBridge
+import Synchronization
+
+func addBody(_ id: String, _ uri: String, wait: Bool) -> String {
+    let extra = wait ? #","wait_for_first_frame_ms":5000"# : ""
+    return #"{"key":"sensor","value":{"camera_id":"\#(id)","camera_name":"bench","camera_url":"\#(uri)","change":"camera_add"\#(extra)}}"#
+}
+
+func removeBody(_ id: String) -> String {
+    #"{"key":"sensor","value":{"camera_id":"\#(id)","change":"camera_remove"}}"#
+}
+
+func runP2(_ ctx: BenchContext, _ results: Results) {
+    let runs = envInt("BENCH_P2_RUNS", 15, 10...200)
+    let port = freePort()
+    let pipeline = Pipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+        + "drop-pipeline-eos=true width=320 height=240 ! fakesink name=out sync=false")
+    // First buffer time per source id since the last reset.
+    let first = Mutex<[UInt32: Int64]>([:])
+    guard let sink = pipeline.child("out") else { fail("P2: no fakesink") }
+    addProbe(sink, pad: "sink", events: false) { info in
+        guard let buffer = gsb_probe_info_buffer(info),
+              let id = gst_buffer_get_swift_source_meta(buffer)?.pointee.source_id else { return }
+        let t = nowUs()
+        first.withLock { if $0[id] == nil { $0[id] = t } }
+    }
+    gst_object_unref(UnsafeMutableRawPointer(sink))
+    guard pipeline.play() else { fail("P2: pipeline does not start") }
+    guard waitUntil(ms: 10_000, { KeepAliveConnection(port: port) != nil }) else { fail("P2: REST server not up") }
+    guard let conn = KeepAliveConnection(port: port) else { fail("P2: cannot connect") }
+
+    var oursMs: [Double] = [], answerMs: [Double] = [], bareMs: [Double] = []
+    // Run 0 of each is a warm-up (decoder and type classes, file cache).
+    for run in 0...runs {
+        first.withLock { $0.removeAll() }
+        let id = "p2cam\(run)"
+        let t0 = nowUs()
+        guard let status = conn.roundTrip(KeepAliveConnection.request("POST", "/api/v1/stream/add",
+                                                                       body: addBody(id, ctx.clipURI, wait: true))) else {
+            fail("P2: stream/add connection failed")
+        }
+        let t1 = nowUs()
+        guard status == 200 else { fail("P2: stream/add answered \(status)") }
+        var tFirst: Int64?
+        _ = waitUntil(ms: 5_000) {
+            tFirst = first.withLock { $0.values.min() }
+            return tFirst != nil
+        }
+        guard let tFirst else { fail("P2: no first buffer of the added source") }
+        if run > 0 {
+            oursMs.append(Double(tFirst - t0) / 1000)
+            answerMs.append(Double(t1 - t0) / 1000)
+        }
+        guard conn.roundTrip(KeepAliveConnection.request("POST", "/api/v1/stream/remove", body: removeBody(id))) == 200 else {
+            fail("P2: stream/remove failed")
+        }
+        usleep(100_000)
+
+        // The baseline, alternating with ours so that noise hits both alike.
+        let bare = Pipeline("uridecodebin3 uri=\(ctx.clipURI) ! fakesink name=out sync=false")
+        let bareFirst = Mutex<Int64?>(nil)
+        guard let bsink = bare.child("out") else { fail("P2: no bare fakesink") }
+        addProbe(bsink, pad: "sink", events: false) { _ in
+            let t = nowUs()
+            bareFirst.withLock { if $0 == nil { $0 = t } }
+        }
+        gst_object_unref(UnsafeMutableRawPointer(bsink))
+        let b0 = nowUs()
+        guard bare.play() else { fail("P2: bare uridecodebin3 does not start") }
+        guard waitUntil(ms: 5_000, { bareFirst.withLock { $0 } != nil }) else {
+            fail("P2: bare uridecodebin3 gave no buffer (\(bare.pollError() ?? "no error"))")
+        }
+        if run > 0 { bareMs.append(Double(bareFirst.withLock { $0 }! - b0) / 1000) }
+        bare.stop()
+        usleep(50_000)
+    }
+    pipeline.stop()
+
+    let ours = median(oursMs), base = median(bareMs)
+    results.add(Row(item: "P2", metric: "stream/add → first buffer out of the bin, median (ms, n=\(runs))",
+                    ours: fmt(ours), baseline: fmt(base) + " (bare uridecodebin3)",
+                    ratio: fmt(ours / base) + "x", target: "≤ 1.15x", holds: ours / base <= 1.15))
+    results.add(Row(item: "P2", metric: "  same, p90 (ms); stream/add answer median (ms)",
+                    ours: "\(fmt(percentile(oursMs, 0.9))); \(fmt(median(answerMs)))",
+                    baseline: fmt(percentile(bareMs, 0.9)), ratio: fmt(percentile(oursMs, 0.9) / percentile(bareMs, 0.9)) + "x",
+                    target: "-", holds: nil))
+}

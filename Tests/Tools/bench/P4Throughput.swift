@@ -1,0 +1,49 @@
+// P4: GET stream/get-stream-info requests per second with several keep-alive
+// client threads (our own load client: wrk is not needed), against the bare
+// civetweb handler with the same client.
+import CGStreamer
+import Glibc
+import Synchronization
+
+/// Requests answered 200 in `seconds` by `clients` threads, each on its own
+/// keep-alive connection. Returns (requests per second, failures).
+func load(port: UInt16, path: String, clients: Int, seconds: Double) -> (Double, Int) {
+    let ok = Atomic<Int>(0), failed = Atomic<Int>(0)
+    let startAt = nowUs() + 100_000
+    let stopAt = startAt + Int64(seconds * 1e6)
+    runOnThreads(clients) { _ in
+        let request = KeepAliveConnection.request("GET", path)
+        var conn = KeepAliveConnection(port: port)
+        while nowUs() < startAt { usleep(1_000) }
+        var n = 0, bad = 0
+        while nowUs() < stopAt {
+            if conn == nil { conn = KeepAliveConnection(port: port) }
+            guard let c = conn else { bad += 1; usleep(1_000); continue }
+            if c.roundTrip(request) == 200 { n += 1 } else { bad += 1; conn = nil }
+        }
+        ok.add(n, ordering: .relaxed)
+        failed.add(bad, ordering: .relaxed)
+    }
+    return (Double(ok.load(ordering: .relaxed)) / seconds, failed.load(ordering: .relaxed))
+}
+
+func runP4(_ ctx: BenchContext, _ results: Results) {
+    let seconds = Double(envInt("BENCH_P4_SECONDS", 4, 1...60))
+    let clients = envInt("BENCH_P4_CLIENTS", 4, 1...64)
+    let port = freePort()
+    let pipeline = Pipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) uri-list=\(ctx.clipURI) "
+        + "live-source=true file-loop=true drop-pipeline-eos=true width=320 height=240 ! fakesink name=out sync=false")
+    guard pipeline.play() else { fail("P4: pipeline does not start") }
+    guard waitUntil(ms: 10_000, { KeepAliveConnection(port: port)?.roundTrip(
+        KeepAliveConnection.request("GET", "/api/v1/stream/get-stream-info")) == 200 }) else { fail("P4: REST server not up") }
+    let (ours, oursFailed) = load(port: port, path: "/api/v1/stream/get-stream-info", clients: clients, seconds: seconds)
+    pipeline.stop()
+
+    let bare = BareCivetweb()
+    let (base, baseFailed) = load(port: bare.port, path: "/api/v1/stream/get-stream-info", clients: clients, seconds: seconds)
+    bare.stop()
+    results.add(Row(item: "P4", metric: "GET stream/get-stream-info req/s (\(clients) keep-alive clients, \(Int(seconds)) s)",
+                    ours: fmt(ours, 0) + (oursFailed > 0 ? " (\(oursFailed) failed)" : ""),
+                    baseline: fmt(base, 0) + " (bare civetweb)" + (baseFailed > 0 ? " (\(baseFailed) failed)" : ""),
+                    ratio: fmt(ours / base) + "x", target: "≥ 0.80x", holds: oursFailed == 0 && ours / base >= 0.8))
+}

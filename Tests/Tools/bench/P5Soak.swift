@@ -1,0 +1,47 @@
+// P5: `swiftmultiurisrc-soak add-remove <cycles> <uri>` in a child process
+// with the leaks tracer: cycles per second, RSS growth, fd delta, leaked
+// objects (counted as Tests/swiftmultiurisrcTests/LeakTests.swift does).
+import Foundation
+import Glibc
+
+func runP5(_ ctx: BenchContext, _ results: Results) {
+    let cycles = envInt("BENCH_P5_CYCLES", 1000, 1...100_000)
+    var env = ["GST_TRACERS": "leaks", "GST_DEBUG": "GST_TRACER:7"]
+    if let arena = envString("BENCH_P5_MALLOC_ARENA_MAX") { env["MALLOC_ARENA_MAX"] = arena }
+    let run = runChild([ctx.soakPath, "add-remove", String(cycles), ctx.clipURI], environment: env,
+                       limit: Double(envInt("BENCH_P5_LIMIT", 360, 30...3600)), keepOutput: 64 << 20)
+    let line = run.stdout.split(separator: "\n").first { $0.hasPrefix("cycles=") }
+    guard run.status == 0, !run.timedOut, let line else {
+        log("soak stderr tail: \(run.stderr.suffix(2000))")
+        results.add(Row(item: "P5", metric: "\(cycles) add/remove cycles", ours: "failed (exit \(run.status)\(run.timedOut ? ", timed out" : ""))",
+                        baseline: "-", ratio: "-", target: "completes", holds: false))
+        return
+    }
+    var fields: [String: Double] = [:]
+    for pair in line.split(separator: " ") {
+        let kv = pair.split(separator: "=", maxSplits: 1)
+        if kv.count == 2, let v = Double(kv[1]) { fields[String(kv[0])] = v }
+    }
+    let seconds = fields["seconds"] ?? .nan
+    let growthMb = ((fields["rss_kb_after"] ?? .nan) - (fields["rss_kb_before"] ?? .nan)) / 1024
+    let fdDelta = Int((fields["fds_after"] ?? 0) - (fields["fds_before"] ?? 0))
+    let leaked = run.stderr.split(separator: "\n")
+        .filter { $0.contains("object-alive, type-name=(string)") && !$0.contains("%s") }
+    var leakedTypes: [String: Int] = [:]
+    for l in leaked {
+        if let r = l.range(of: "type-name=(string)") {
+            let name = l[r.upperBound...].prefix { $0 != "," }
+            leakedTypes[String(name), default: 0] += 1
+        }
+    }
+    if !leakedTypes.isEmpty { log("P5 leaked types: \(leakedTypes.sorted { $0.value > $1.value }.prefix(10))") }
+    results.add(Row(item: "P5", metric: "\(cycles) add/remove cycles over REST: cycles/s",
+                    ours: fmt(Double(cycles) / seconds, 1), baseline: "-", ratio: "-", target: "-", holds: nil))
+    results.add(Row(item: "P5", metric: "  RSS growth (MB; \(fmt(growthMb * 1024 / Double(cycles), 1)) KB/cycle)",
+                    ours: fmt(growthMb, 1), baseline: "0", ratio: "+" + fmt(growthMb, 1) + " MB",
+                    target: "≤ 2 MB", holds: growthMb <= 2))
+    results.add(Row(item: "P5", metric: "  fd delta", ours: String(fdDelta), baseline: "0",
+                    ratio: (fdDelta >= 0 ? "+" : "") + String(fdDelta), target: "0", holds: fdDelta == 0))
+    results.add(Row(item: "P5", metric: "  leaked GstObjects (leaks tracer)", ours: String(leaked.count), baseline: "0",
+                    ratio: "+" + String(leaked.count), target: "0", holds: leaked.isEmpty))
+}

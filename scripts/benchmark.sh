@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The benchmark command (README "Benchmarks"): builds the release tools, makes the test clip,
+# runs swiftmultiurisrc-bench (P1-P6, each against its baseline in the same run) and prints
+# the table. Not part of the test run. Every wait is bounded; only 127.0.0.1 is used.
+#
+#   bash scripts/benchmark.sh [--only P1,P2,P3,P4,P5,P6]
+#
+# Environment: BENCH_P1_REQUESTS, BENCH_P2_RUNS, BENCH_P3_SOURCES, BENCH_P3_SECONDS (10),
+# BENCH_P4_SECONDS, BENCH_P4_CLIENTS, BENCH_P5_CYCLES (1000), BENCH_P6_MAX (32),
+# BENCH_P6_SECONDS (5), BENCH_P6_BUDGET (180), KEEP_TMP=1 keeps the clip and the registry,
+# BENCH_SCRATCH (.build-bench) is SwiftPM's scratch path.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+scratch="${BENCH_SCRATCH:-$repo/.build-bench}"
+only=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --only) only="$2"; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "benchmark.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+export PATH="/opt/swift/usr/bin:$PATH"
+log() { printf '[benchmark] %s\n' "$*" >&2; }
+
+log "building release tools (scratch path $scratch)"
+for product in gstswiftmultiurisrc swiftmultiurisrc-soak swiftmultiurisrc-bench; do
+  timeout -k 10 1200 swift build -c release --scratch-path "$scratch" --product "$product" >&2
+done
+bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)"
+
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/swiftmultiurisrc-bench.XXXXXX")"
+cleanup() { if [ "${KEEP_TMP:-0}" = 1 ]; then log "kept $tmp"; else rm -rf "$tmp"; fi; }
+trap cleanup EXIT
+
+# shellcheck source=../gst-launch-examples/lib-media.sh
+source "$repo/gst-launch-examples/lib-media.sh"
+# The clip must outlast P3's and P6's runs so that the hand-built pipeline never needs to loop.
+p3="${BENCH_P3_SECONDS:-10}" p6="${BENCH_P6_SECONDS:-5}"
+MEDIA_SECONDS=$(( (p3 > p6 + 4 ? p3 : p6 + 4) + 4 ))
+MEDIA_WIDTH=320 MEDIA_HEIGHT=240 MEDIA_FPS=30 MEDIA_CONTAINER=mp4
+media_check_elements
+media_generate_clip "$tmp/bench-clip.mp4" ball "bench"
+
+# Child gst-launch-1.0 runs: a folder with only the plugin, a private registry (built here once,
+# so that no run pays for the scan).
+SWIFT_MULTIURISRC_PLUGIN="$bin/libgstswiftmultiurisrc.so"
+export SWIFT_MULTIURISRC_PLUGIN
+plugins="$(demo_plugin_dir "$tmp" "$repo")"
+demo_gst_env "$tmp" "$plugins"
+demo_check_element
+
+args=(--clip "$tmp/bench-clip.mp4" --soak "$bin/swiftmultiurisrc-soak" --plugin-dir "$plugins"
+      --registry "$GST_REGISTRY")
+[ -n "$only" ] && args+=(--only "$only")
+log "running $bin/swiftmultiurisrc-bench ${args[*]}"
+timeout -k 10 1500 "$bin/swiftmultiurisrc-bench" "${args[@]}"
