@@ -192,6 +192,20 @@ import Testing
         #expect(p.errors.isEmpty)
     }
 
+    /// uridecodebin prerolls asynchronously: its ASYNC_START must not hang
+    /// the bin, live or not.
+    @Test(arguments: [false, true])
+    func uridecodebinAsSourceFactory(live: Bool) throws {
+        let a = TestMedia.h264(pattern: "ball", frames: 20)
+        let p = binPipeline("uri-list=\(a),\(a) source-factory=uridecodebin live-source=\(live) width=160 height=120")
+        p.play()
+        let tally = FrameTally(p)
+        #expect(tally.pull(untilMs: 15_000) { $0.eos })
+        #expect(tally.count(0) == 20 && tally.count(1) == 20)
+        p.drain()
+        #expect(p.errors.isEmpty)
+    }
+
     @Test func missingMuxerFactoryIsAnElementError() throws {
         let p = binPipeline("muxer=no-such-muxer")
         #expect(p.play() == GST_STATE_CHANGE_FAILURE)

@@ -6,6 +6,15 @@ extension MultiUriSrcBin {
     /// pipeline. It becomes a warning naming the source, the source leaves
     /// the pipeline, and its slot stays in state `error` for stream-info.
     func handleMessage(_ message: UnsafeMutablePointer<GstMessage>) {
+        // Sources change state apart from the bin (locked state): a source
+        // that prerolls asynchronously (uridecodebin) must not make the bin
+        // wait for an ASYNC_DONE its own state change never asked for.
+        let type = gsb_message_type(message)
+        if type == GST_MESSAGE_ASYNC_START || type == GST_MESSAGE_ASYNC_DONE,
+           let src = gsb_message_src(message), slotOwning(UnsafeMutableRawPointer(src)) != nil {
+            gsb_message_unref(message)
+            return
+        }
         if gsb_message_type(message) == GST_MESSAGE_ERROR,
            let src = gsb_message_src(message),
            let slot = slotOwning(UnsafeMutableRawPointer(src)) {
