@@ -8,11 +8,11 @@ import Synchronization
 ///
 /// Pushing a serialized event takes the downstream pad's stream lock, which a
 /// sink holds while it waits for preroll: a REST thread pushing directly
-/// would hang there (and with it the control queue). So events wait here and
-/// leave from the streaming thread, just before the next buffer leaves the
-/// bin (their order against the buffers is then exact). When no buffer comes
-/// for `fallbackMs` they are pushed from a sender queue of their own, which
-/// may then be the one to wait.
+/// would hang there (and with it the control queue). So events are queued
+/// here and pushed by a sender queue of their own, which may be the one to
+/// wait; or, when a buffer leaves the bin first, from the streaming thread
+/// just before that buffer. Before the stream started they wait for it,
+/// retried every `fallbackMs`.
 final class DownstreamEvents: @unchecked Sendable {
     private struct EventRef: @unchecked Sendable { let ptr: UnsafeMutablePointer<GstEvent> }
 
@@ -37,11 +37,28 @@ final class DownstreamEvents: @unchecked Sendable {
         })
     }
 
-    /// Queues `event` (taking ownership) for the next buffer.
+    /// Queues `event` (taking ownership). Once the stream has started, the
+    /// sender queue pushes it at once (a sink that is not prerolling takes it
+    /// between two buffers); the next buffer takes it with it if that comes
+    /// first.
     func send(_ event: UnsafeMutablePointer<GstEvent>) {
         pending.withLock { $0.append(EventRef(ptr: event)) }
         hasPending.store(true, ordering: .releasing)
-        scheduleFallback()
+        if streamStarted() {
+            sender.async { [weak self] in
+                guard let self else { return }
+                self.flush(on: self.pad.ptr)
+            }
+        } else {
+            scheduleFallback()
+        }
+    }
+
+    /// A custom sticky event before stream-start would be misordered.
+    private func streamStarted() -> Bool {
+        guard let started = gst_pad_get_sticky_event(pad.ptr, GST_EVENT_STREAM_START, 0) else { return false }
+        gsb_event_unref(started)
+        return true
     }
 
     /// Drops what was not sent (the bin stops).
@@ -68,11 +85,10 @@ final class DownstreamEvents: @unchecked Sendable {
     private func scheduleFallback() {
         sender.asyncAfter(deadline: .now() + .milliseconds(fallbackMs)) { [weak self] in
             guard let self, self.hasPending.load(ordering: .acquiring) else { return }
-            guard let started = gst_pad_get_sticky_event(self.pad.ptr, GST_EVENT_STREAM_START, 0) else {
+            guard self.streamStarted() else {
                 self.scheduleFallback()
                 return
             }
-            gsb_event_unref(started)
             self.flush(on: self.pad.ptr)
         }
     }
