@@ -335,3 +335,11 @@ gsb_element_current_state (GstElement * element)
   GST_OBJECT_UNLOCK (element);
   return s;
 }
+
+#include <malloc.h>
+
+void
+gsb_release_free_memory (void)
+{
+  malloc_trim (0);
+}

@@ -365,6 +365,9 @@ final class MultiUriSrcBin: @unchecked Sendable {
             gst_object_unref(muxPad.raw)
         }
         gst_bin_remove(binRef, branch.bin.ptr)
+        // The source's threads freed their frames into glibc arenas of their
+        // own, which glibc keeps; hand the free pages back to the system.
+        gsb_release_free_memory()
         if lifecycle { pushLifecycle(.padDeleted(sourceId: slot.sourceId)) }
         binLog.debug(element.raw, "detached source \(slot.sourceId)")
     }

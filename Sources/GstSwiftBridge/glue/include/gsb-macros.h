@@ -162,3 +162,8 @@ G_END_DECLS
 G_BEGIN_DECLS
 GstState gsb_element_current_state (GstElement * element);    /* GST_STATE */
 G_END_DECLS
+
+G_BEGIN_DECLS
+/* malloc_trim(0): glibc's malloc.h is not part of Swift's Glibc module. */
+void gsb_release_free_memory (void);
+G_END_DECLS
