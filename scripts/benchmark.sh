@@ -57,4 +57,13 @@ args=(--clip "$tmp/bench-clip.mp4" --soak "$bin/swiftmultiurisrc-soak" --plugin-
       --registry "$GST_REGISTRY")
 [ -n "$only" ] && args+=(--only "$only")
 log "running $bin/swiftmultiurisrc-bench ${args[*]}"
-timeout -k 10 1500 "$bin/swiftmultiurisrc-bench" "${args[@]}"
+status=0
+timeout -k 10 1500 "$bin/swiftmultiurisrc-bench" "${args[@]}" || status=$?
+
+# The REST parsers under libFuzzer for a bounded time (BENCH_FUZZ_SECONDS, 0 skips; not with --only).
+fuzz_seconds="${BENCH_FUZZ_SECONDS:-60}"
+if [ -z "$only" ] && [ "$fuzz_seconds" != 0 ]; then
+  log "fuzzing the REST parsers for ${fuzz_seconds}s (scripts/fuzz.sh)"
+  bash "$repo/scripts/fuzz.sh" "$fuzz_seconds" >&2 || status=$?
+fi
+exit "$status"
