@@ -146,10 +146,15 @@ final class StreamMux: @unchecked Sendable {
             let streamId = "swiftstreammux-\(UInt(bitPattern: element.raw))"
             gst_pad_push_event(src, gst_event_new_stream_start(streamId))
         }
-        if let caps = pad.caps, let wanted = gsb_caps_with_variable_framerate(caps) {
+        // Same caps object as last pushed (the common case: one caps event
+        // per pad, shared output caps): nothing to compare.
+        if let wanted = pad.outputCaps, wanted != output.caps {
             if let current = output.caps, gst_caps_is_equal(current, wanted) != 0 {
-                gsb_caps_unref(wanted)
+                gst_caps_ref(wanted)
+                gsb_caps_unref(current)
+                output.caps = wanted
             } else {
+                gst_caps_ref(wanted)
                 if let old = output.caps { gsb_caps_unref(old) }
                 output.caps = wanted
                 gst_pad_push_event(src, gst_event_new_caps(wanted))
@@ -167,10 +172,9 @@ final class StreamMux: @unchecked Sendable {
         case GST_EVENT_CAPS:
             var caps: UnsafeMutablePointer<GstCaps>?
             gst_event_parse_caps(event, &caps)
-            if let caps {
-                gst_caps_ref(caps)
-                if let old = pad.caps { gsb_caps_unref(old) }
-                pad.caps = caps
+            if let caps, let output = gsb_caps_with_variable_framerate(caps) {
+                if let old = pad.outputCaps { gsb_caps_unref(old) }
+                pad.outputCaps = output
             }
             gsb_event_unref(event)
             return true
@@ -238,8 +242,10 @@ final class MuxPad: @unchecked Sendable {
     let sensorId = Mutex<String>("")
     /// Touched only from the pad's streaming thread (stream lock held).
     var segment = GstSegment()
-    /// Touched only from the pad's streaming thread. Owned reference.
-    var caps: UnsafeMutablePointer<GstCaps>?
+    /// The pad's caps with a variable frame rate, as the src pad would
+    /// carry them; made once per caps event, not per buffer. Touched only
+    /// from the pad's streaming thread. Owned reference.
+    var outputCaps: UnsafeMutablePointer<GstCaps>?
     /// Touched only from the pad's streaming thread.
     var frameNumber: guint64 = 0
     /// Guarded by StreamMux.pads.
@@ -251,7 +257,7 @@ final class MuxPad: @unchecked Sendable {
     }
 
     deinit {
-        if let caps { gsb_caps_unref(caps) }
+        if let outputCaps { gsb_caps_unref(outputCaps) }
     }
 
     static func of(_ pad: UnsafeMutablePointer<GstPad>) -> MuxPad? {
