@@ -206,6 +206,29 @@ import Testing
         #expect(p.errors.isEmpty)
     }
 
+    /// gst-launch -e and applications end a looping, EOS-dropping bin (or
+    /// one without sources) with an EOS sent to the pipeline.
+    @Test(arguments: ["file-loop=true", "file-loop=true drop-pipeline-eos=true muxer=compositor", "none"])
+    func applicationEosEndsTheStream(_ mode: String) throws {
+        let a = TestMedia.h264(pattern: "ball", frames: 20)
+        let sources = mode == "none" ? "" : "uri-list=\(a),\(a) \(mode)"
+        let p = TestPipeline("swiftmultiurisrcbin name=src port=0 live-source=true width=160 height=120 \(sources) "
+            + "! fakesink name=out sync=false")
+        let recorder = PadRecorder(p.element("out")!)
+        p.play()
+        if mode.contains("compositor") {
+            // A mosaic carries no per-source meta: count its frames.
+            #expect(waitUntil(ms: 10_000) { recorder.frames(UInt32.max) > 25 })
+        } else if mode != "none" {
+            #expect(waitUntil(ms: 10_000) { recorder.frames(0) > 25 && recorder.frames(1) > 25 })
+        }
+        else { g_usleep(300_000) }
+        gst_element_send_event(p.pipeline, gst_event_new_eos())
+        #expect(p.waitFor([GST_MESSAGE_EOS], timeoutMs: 5_000) != nil)
+        p.drain()
+        #expect(p.errors.isEmpty)
+    }
+
     @Test func missingMuxerFactoryIsAnElementError() throws {
         let p = binPipeline("muxer=no-such-muxer")
         #expect(p.play() == GST_STATE_CHANGE_FAILURE)

@@ -343,3 +343,9 @@ gsb_release_free_memory (void)
 {
   malloc_trim (0);
 }
+
+void
+gsb_element_mark_source (GstElement * element)
+{
+  GST_OBJECT_FLAG_SET (element, GST_ELEMENT_FLAG_SOURCE);
+}

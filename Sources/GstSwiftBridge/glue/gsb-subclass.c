@@ -110,6 +110,13 @@ gsb_release_pad (GstElement * element, GstPad * pad)
   info->hooks.release_pad (impl, element, pad);
 }
 
+static gboolean
+gsb_send_event (GstElement * element, GstEvent * event)
+{
+  IMPL_AND_INFO (element);
+  return info->hooks.send_event (impl, element, event);
+}
+
 static void
 gsb_handle_message (GstBin * bin, GstMessage * message)
 {
@@ -170,6 +177,8 @@ gsb_class_init (gpointer g_class, gpointer class_data)
       element_class->request_new_pad = gsb_request_new_pad;
     if (h->release_pad)
       element_class->release_pad = gsb_release_pad;
+    if (h->send_event)
+      element_class->send_event = gsb_send_event;
   }
   if (g_type_is_a (info->type, GST_TYPE_BIN) && h->handle_message)
     GST_BIN_CLASS (g_class)->handle_message = gsb_handle_message;
@@ -264,6 +273,13 @@ gsb_parent_release_pad (GstElement * self, GstPad * pad)
   GstElementClass *parent = GST_ELEMENT_CLASS (info->parent_class);
   if (parent->release_pad)
     parent->release_pad (self, pad);
+}
+
+gboolean
+gsb_parent_send_event (GstElement * self, GstEvent * event)
+{
+  GsbTypeInfo *info = gsb_info_for_instance (self);
+  return GST_ELEMENT_CLASS (info->parent_class)->send_event (self, event);
 }
 
 void

@@ -54,6 +54,16 @@ final class DownstreamEvents: @unchecked Sendable {
         }
     }
 
+    /// Pushes `event` (taking ownership) from the sender queue even before
+    /// the stream started: EOS of a bin that never had a source.
+    func sendUnordered(_ event: UnsafeMutablePointer<GstEvent>) {
+        let ref = EventRef(ptr: event)
+        sender.async { [weak self] in
+            guard let self else { gsb_event_unref(ref.ptr); return }
+            gst_pad_push_event(self.pad.ptr, ref.ptr)
+        }
+    }
+
     /// A custom sticky event before stream-start would be misordered.
     private func streamStarted() -> Bool {
         guard let started = gst_pad_get_sticky_event(pad.ptr, GST_EVENT_STREAM_START, 0) else { return false }

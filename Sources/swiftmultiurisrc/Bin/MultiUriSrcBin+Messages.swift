@@ -2,6 +2,27 @@ import CGStreamer
 import GstSwiftBridge
 
 extension MultiUriSrcBin {
+    /// GstElement::send_event. An EOS from the application (gst-launch -e,
+    /// gst_element_send_event) ends the stream: loops, drops and
+    /// reconnections stop, every source's EOS goes to the muxer, and with
+    /// no source left the bin sends EOS itself.
+    func sendEvent(_ event: UnsafeMutablePointer<GstEvent>) -> Bool {
+        guard gsb_event_type(event) == GST_EVENT_EOS else {
+            return gsb_parent_send_event(element.ptr, event) != 0
+        }
+        let active = state.withLock { st -> Int in
+            st?.eosRequested = true
+            return st?.slots.values.filter { $0.branch.withLock { $0 != nil } }.count ?? 0
+        }
+        binLog.info(element.raw, "EOS requested, \(active) source(s) to end")
+        guard active > 0 else {
+            gsb_event_unref(event)
+            downstream.sendUnordered(gst_event_new_eos())
+            return true
+        }
+        return gsb_parent_send_event(element.ptr, event) != 0
+    }
+
     /// GstBin::handle_message: an error inside one source must not stop the
     /// pipeline. It becomes a warning naming the source, the source leaves
     /// the pipeline, and its slot stays in state `error` for stream-info.

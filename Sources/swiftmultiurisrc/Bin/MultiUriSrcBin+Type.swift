@@ -45,6 +45,11 @@ extension MultiUriSrcBin {
             guard let bin: MultiUriSrcBin = swiftImpl(impl) else { return GST_STATE_CHANGE_FAILURE }
             return bin.changeState(transition)
         }
+        hooks.send_event = { impl, element, event in
+            guard let event, let element else { return 0 }
+            guard let bin: MultiUriSrcBin = swiftImpl(impl) else { return gsb_parent_send_event(element, event) }
+            return bin.sendEvent(event).gboolean
+        }
         hooks.handle_message = { impl, bin, message in
             guard let message else { return }
             guard let me: MultiUriSrcBin = swiftImpl(impl) else {

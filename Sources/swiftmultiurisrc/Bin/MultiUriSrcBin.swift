@@ -43,6 +43,8 @@ final class MultiUriSrcBin: @unchecked Sendable {
         var server: (any ControlServer)?
         /// EOS went downstream (app/quit, or the last source ended).
         var eosSent = false
+        /// The application sent EOS to the bin: sources end for good.
+        var eosRequested = false
         /// Whether the bin reached PLAYING at least once (sources added after
         /// that start at the current running time).
         var playing = false
@@ -57,6 +59,9 @@ final class MultiUriSrcBin: @unchecked Sendable {
         srcPad = ObjectRef(ghost)
         downstream = DownstreamEvents(pad: ghost)
         gst_element_add_pad(element, ghost)
+        // A source even without sources: the pipeline sends EOS (gst-launch
+        // -e) to its source elements only.
+        gsb_element_mark_source(element)
         controlQueue.setSpecific(key: Self.onControlQueue, value: true)
     }
 
@@ -365,6 +370,8 @@ final class MultiUriSrcBin: @unchecked Sendable {
             gst_object_unref(muxPad.raw)
         }
         gst_bin_remove(binRef, branch.bin.ptr)
+        // GstBin drops the SOURCE flag with its last source child.
+        gsb_element_mark_source(element.ptr)
         // The source's threads freed their frames into glibc arenas of their
         // own, which glibc keeps; hand the free pages back to the system.
         gsb_release_free_memory()

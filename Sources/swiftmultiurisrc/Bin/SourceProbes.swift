@@ -159,6 +159,12 @@ extension MultiUriSrcBin {
             }
             return GST_PAD_PROBE_OK
         case GST_EVENT_EOS:
+            // Asked to end: straight to the muxer, which ends the output once
+            // every source did.
+            if state.withLock({ $0?.eosRequested ?? false }) {
+                slot.runtime.withLock { $0.state = .eos }
+                return GST_PAD_PROBE_OK
+            }
             // A camera that ends its stream is a camera to reconnect.
             if slot.isNetworkCamera, settings.withLock({ $0.rtspReconnectInterval > 0 }) {
                 cameraLost(slot, reason: "the camera ended its stream")

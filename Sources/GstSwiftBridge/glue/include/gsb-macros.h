@@ -167,3 +167,8 @@ G_BEGIN_DECLS
 /* malloc_trim(0): glibc's malloc.h is not part of Swift's Glibc module. */
 void gsb_release_free_memory (void);
 G_END_DECLS
+
+G_BEGIN_DECLS
+/* GST_OBJECT_FLAG_SET (element, GST_ELEMENT_FLAG_SOURCE) */
+void gsb_element_mark_source (GstElement * element);
+G_END_DECLS

@@ -32,6 +32,8 @@ typedef struct _GsbHooks {
   GstPad *(*request_new_pad) (gpointer impl, GstElement * self,
       GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
   void (*release_pad) (gpointer impl, GstElement * self, GstPad * pad);
+  /* Takes ownership of event; chain with gsb_parent_send_event. */
+  gboolean (*send_event) (gpointer impl, GstElement * self, GstEvent * event);
 
   /* GstBin: takes ownership of message; chain with gsb_parent_handle_message. */
   void (*handle_message) (gpointer impl, GstBin * self, GstMessage * message);
@@ -60,6 +62,7 @@ GstStateChangeReturn gsb_parent_change_state (GstElement * self,
 GstPad *gsb_parent_request_new_pad (GstElement * self, GstPadTemplate * templ,
     const gchar * name, const GstCaps * caps);
 void gsb_parent_release_pad (GstElement * self, GstPad * pad);
+gboolean gsb_parent_send_event (GstElement * self, GstEvent * event);
 void gsb_parent_handle_message (GstBin * self, GstMessage * message);
 gboolean gsb_parent_sink_event (GstBaseTransform * self, GstEvent * event);
 
