@@ -301,7 +301,12 @@ final class MultiUriSrcBin: @unchecked Sendable {
         let (muxer, playing) = state.withLock { st in (st?.muxer, st?.playing ?? false) }
         guard let muxer else { branch.releaseBuildReference(); throw .unavailable("element is not running") }
 
-        configureDecoder(branch, slot: slot, settings: s)
+        // skip-frames set at run time survives a reconnection.
+        let keyFramesOnly = slot.context.withLock { $0 }?.keyFramesOnly.load(ordering: .relaxed)
+            ?? (s.decSkipFrames == 2)
+        let context = SourceContext(bin: self, slot: slot, keyFramesOnly: keyFramesOnly)
+        slot.context.withLock { $0 = context }
+        configureDecoder(branch, context: context)
         gst_element_set_locked_state(branch.bin.ptr, 1)
         gst_bin_add(binRef, branch.bin.ptr)
         branch.releaseBuildReference()
@@ -328,7 +333,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
             rt.lastStreamStartId = nil
         }
         slot.branch.withLock { $0 = branch }
-        installProbes(on: slot, branch: branch)
+        installProbes(branch, context: context)
         if register { state.withLock { $0?.slots[sourceId] = slot } }
         applyLayout()
 

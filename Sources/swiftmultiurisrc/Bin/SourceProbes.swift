@@ -48,9 +48,7 @@ final class SegmentBox: @unchecked Sendable {
 
 extension MultiUriSrcBin {
     /// Pad probes of one source; see SourceBranch for where each sits.
-    func installProbes(on slot: SourceSlot, branch: SourceBranch) {
-        let context = SourceContext(bin: self, slot: slot, keyFramesOnly: false)
-        slot.context.withLock { $0 = context }
+    func installProbes(_ branch: SourceBranch, context: SourceContext) {
 
         // drop-frame-interval, before any conversion work is spent.
         if let pad = gst_element_get_static_pad(branch.convert.ptr, "sink") {

@@ -5,8 +5,7 @@ import GstSwiftBridge
 /// its dynamic video pad, the stream selection, the network source and the
 /// decoder.
 extension MultiUriSrcBin {
-    func configureDecoder(_ branch: SourceBranch, slot: SourceSlot, settings: Settings) {
-        let context = SourceContext(bin: self, slot: slot, keyFramesOnly: settings.decSkipFrames == 2)
+    func configureDecoder(_ branch: SourceBranch, context: SourceContext) {
         let decoder = branch.decoder.raw
 
         typealias PadAdded = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<GstPad>?, UnsafeMutableRawPointer?) -> Void
@@ -51,7 +50,6 @@ extension MultiUriSrcBin {
         }
         _ = gsb_signal_connect(branch.bin.raw, "deep-element-added", unsafeBitCast(deepAdded, to: GCallback.self),
                                context.retainedPointer(), SourceContext.releaseClosure)
-        slot.decoderContext.withLock { $0 = context }
     }
 
     /// uridecodebin3 exposed a pad: the first video one feeds the branch.
@@ -79,9 +77,7 @@ extension MultiUriSrcBin {
     /// DeepStream decoder settings where they have them, and a probe for
     /// skip-frames=2 (key frames only).
     func configureChild(_ child: UnsafeMutablePointer<GstElement>, context: SourceContext) {
-        guard let factory = gst_element_get_factory(child),
-              let klass = gst_element_factory_get_metadata(factory, GST_ELEMENT_METADATA_KLASS) else { return }
-        guard String(cString: klass).contains("Decoder") else { return }
+        guard isDecoder(child) else { return }
         let s = settings.withLock { $0 }
         let options = context.slot.options
         applyDecoderProperties(child, dropFrameInterval: options.dropFrameInterval, skipFrames: s.decSkipFrames,

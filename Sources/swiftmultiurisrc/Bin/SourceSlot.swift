@@ -25,11 +25,9 @@ final class SourceSlot: @unchecked Sendable {
     /// Frames seen at the decoder output, for drop-frame-interval. Streaming
     /// thread only.
     let dropper: Mutex<FrameDropper>
-    /// The probes' and signal handlers' shared context (set once the
-    /// branch is built).
+    /// The probes' and signal handlers' shared context, one per build of
+    /// the branch.
     let context = Mutex<SourceContext?>(nil)
-    /// The context of the decoder's signal handlers (skip-frames flag).
-    let decoderContext = Mutex<SourceContext?>(nil)
 
     init(sourceId: UInt32, sensorId: String, sensorName: String, uri: String,
          options: ResolvedSourceOptions) {
