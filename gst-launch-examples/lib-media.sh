@@ -41,7 +41,8 @@ media_generate_clip() {
       videotestsrc pattern="$pattern" num-buffers="$frames" \
       ! "video/x-raw,width=$MEDIA_WIDTH,height=$MEDIA_HEIGHT,framerate=$MEDIA_FPS/1" \
       ! timeoverlay text="$label" halignment=left valignment=top shaded-background=true font-desc="Sans 12" \
-      ! videoconvert ! x264enc speed-preset=ultrafast tune=zerolatency bitrate=600 key-int-max="$MEDIA_FPS" \
+      ! videoconvert ! video/x-raw,format=I420 \
+      ! x264enc speed-preset=ultrafast tune=zerolatency bitrate=600 key-int-max="$MEDIA_FPS" \
       ! h264parse ! $mux ! filesink location="$out" </dev/null >/dev/null; then
     media_log "failed to make $out"
     return 1

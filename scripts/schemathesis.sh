@@ -86,7 +86,7 @@ export GST_PLUGIN_PATH="$tmp/plugin" GST_REGISTRY="$tmp/registry.bin"
 
 clip="$tmp/clip.mp4"
 timeout -k 5 60 gst-launch-1.0 -q videotestsrc num-buffers=60 pattern=ball \
-  ! video/x-raw,width=320,height=240,framerate=30/1 \
+  ! video/x-raw,format=I420,width=320,height=240,framerate=30/1 \
   ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! h264parse ! mp4mux \
   ! filesink location="$clip" >/dev/null 2>&1 </dev/null || fail "could not make the test clip"
 

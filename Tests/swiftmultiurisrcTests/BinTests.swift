@@ -41,6 +41,31 @@ import Testing
         #expect(tally.lastCaps?.contains("width=(int)320") == true)
     }
 
+    /// videocrop, videoflip and videobox are linked in while frames flow;
+    /// without live-source there is no clocksync, so videobox takes over the
+    /// ghost pad. No frame is lost on the way.
+    @Test func converterElementsAreLinkedInWhilePlaying() throws {
+        let a = TestMedia.h264(pattern: "ball", frames: 30)
+        let p = binPipeline("uri-list=\(a) file-loop=true width=160 height=120", sinkProps: "sync=true")
+        p.play()
+        let tally = FrameTally(p)
+        #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= 5 })
+        let bin = try #require(p.bin())
+        try bin.applySourceSetting(sourceId: 0, .sourceCrop(CropRect(left: 0, top: 0, width: 160, height: 120)))
+        try bin.applySourceSetting(sourceId: 0, .flipMethod(1))
+        try bin.applySourceSetting(sourceId: 0, .destinationCrop(CropRect(left: 80, top: 60, width: 80, height: 60)))
+        let before = tally.count(0)
+        #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= before + 15 })
+        #expect(tally.lastCaps?.contains("width=(int)160, height=(int)120") == true)
+        let numbers = tally.frameNumbers[0] ?? []
+        #expect(numbers == Array(0..<UInt64(numbers.count)))
+        // Linked in once: asking again reuses them.
+        try bin.applySourceSetting(sourceId: 0, .flipMethod(0))
+        #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= before + 25 })
+        p.stop()
+        #expect(p.errors.isEmpty)
+    }
+
     @Test func runtimeAddAndRemoveKeepOtherStreamsFlowing() throws {
         let a = TestMedia.h264(pattern: "ball", frames: 30)
         let b = TestMedia.h264(pattern: "smpte", frames: 30)

@@ -216,9 +216,19 @@ import swiftcustomevents
         let uri = TestMedia.h264(pattern: "ball", frames: 30)
         expectAnswer(try post("/api/v1/stream/add", RestEndToEndTests.addBody("cam1", uri)), 200, "STREAM_ADD_SUCCESS")
         #expect(waitUntil(ms: 5_000) { recorder.frames(0) > 5 })
+        // Frames keep coming through whatever was linked in.
+        func keepsFlowing() -> Bool {
+            let before = recorder.frames(0)
+            return waitUntil(ms: 5_000) { recorder.frames(0) >= before + 5 }
+        }
+        // videocrop, videoflip and videobox are linked in on demand only.
+        let binElement = try #require(pipeline.element("source-bin-00"))
+        let sourceBin = UnsafeMutableRawPointer(binElement).assumingMemoryBound(to: GstBin.self)
+        for name in ["crop", "flip", "box"] { #expect(gst_bin_get_by_name(sourceBin, name) == nil, "\(name)") }
 
         expectAnswer(try post("/api/v1/conv/srccrop", #"{"stream":{"stream_id":"0","src_crop":"10:20:160:120"}}"#),
                      200, "SRC_CROP_UPDATE_SUCCESS")
+        #expect(keepsFlowing())
         let crop = try sourceElement("crop")
         defer { gst_object_unref(UnsafeMutableRawPointer(crop)) }
         #expect([gsb_object_get_int(crop, "left"), gsb_object_get_int(crop, "top"),
@@ -231,10 +241,12 @@ import swiftcustomevents
         let flip = try sourceElement("flip")
         defer { gst_object_unref(UnsafeMutableRawPointer(flip)) }
         #expect(gsb_object_get_int(flip, "video-direction") == 2)
+        #expect(gsb_element_current_state(flip) == GST_STATE_PLAYING)
+        #expect(keepsFlowing())
 
         expectAnswer(try post("/api/v1/conv/interpolation-method", #"{"stream":{"stream_id":"0","interpolation_method":0}}"#),
                      200, "INTERPOLATION_METHOD_UPDATE_SUCCESS")
-        let scale = try sourceElement("scale")
+        let scale = try sourceElement("convert")
         defer { gst_object_unref(UnsafeMutableRawPointer(scale)) }
         #expect(gsb_object_get_int(scale, "method") == 0)
 
@@ -243,6 +255,18 @@ import swiftcustomevents
         let box = try sourceElement("box")
         defer { gst_object_unref(UnsafeMutableRawPointer(box)) }
         #expect([gsb_object_get_int(box, "right"), gsb_object_get_int(box, "bottom")] == [-80, -60])
+        #expect(keepsFlowing())
+        // Scaled into 80x60, bordered back to the 160x120 frame.
+        let sink = try #require(pipeline.element("out"))
+        let sinkPad = try #require(gst_element_get_static_pad(sink, "sink"))
+        defer { gst_object_unref(UnsafeMutableRawPointer(sinkPad)) }
+        let caps = try #require(gst_pad_get_current_caps(sinkPad))
+        defer { gsb_caps_unref(caps) }
+        var width: gint = 0, height: gint = 0
+        let structure = try #require(gst_caps_get_structure(caps, 0))
+        _ = gst_structure_get_int(structure, "width", &width)
+        _ = gst_structure_get_int(structure, "height", &height)
+        #expect((width, height) == (160, 120))
 
         // The default muxer has no batching: an honest failure naming the property.
         expectAnswer(try post("/api/v1/mux/batched-push-timeout", #"{"stream":{"batched_push_timeout":40000}}"#),

@@ -125,6 +125,17 @@ void gsb_message_unref (GstMessage * m) { gst_message_unref (m); }
 GstMessage *gsb_message_ref (GstMessage * m) { return gst_message_ref (m); }
 GstQueryType gsb_query_type (GstQuery * q) { return GST_QUERY_TYPE (q); }
 void gsb_caps_unref (GstCaps * c) { gst_caps_unref (c); }
+
+gboolean
+gsb_caps_is_system_memory (const GstCaps * c)
+{
+  GstCapsFeatures *f;
+
+  if (gst_caps_get_size (c) == 0)
+    return FALSE;
+  f = gst_caps_get_features (c, 0);
+  return f == NULL || gst_caps_features_is_equal (f, GST_CAPS_FEATURES_MEMORY_SYSTEM_MEMORY);
+}
 void gsb_buffer_unref (GstBuffer * b) { gst_buffer_unref (b); }
 void gsb_sample_unref (GstSample * s) { gst_sample_unref (s); }
 

@@ -1,5 +1,6 @@
 import CGStreamer
 import GstSwiftBridge
+import Dispatch
 import Glibc
 import swiftcustomevents
 
@@ -11,16 +12,19 @@ extension MultiUriSrcBin: StreamControl {
         return waitForFirstFrame(sourceId: info.sourceId, cameraId: request.cameraId, timeoutMs: waitMs) ?? info
     }
 
-    /// Polls the slot until it plays or fails, at most `timeoutMs` (outside
-    /// the control queue, so other requests go on meanwhile).
+    /// Waits until the slot plays or fails, at most `timeoutMs` (outside
+    /// the control queue, so other requests go on meanwhile). The first
+    /// frame wakes the wait; failures are seen at the next 20 ms look.
     private func waitForFirstFrame(sourceId: UInt32, cameraId: String, timeoutMs: UInt32) -> StreamInfo? {
         let deadline = g_get_monotonic_time() + gint64(timeoutMs) * 1000
-        while g_get_monotonic_time() < deadline {
+        while true {
             let slot = state.withLock { $0?.slots[sourceId] }
             guard let slot, slot.sensorId == cameraId else { return nil }
             let info = slot.info()
             if info.state != .starting { return info }
-            usleep(5_000)
+            let left = deadline - g_get_monotonic_time()
+            if left <= 0 { break }
+            _ = slot.firstFrame.wait(timeout: .now() + .microseconds(Int(min(left, 20_000))))
         }
         return state.withLock { $0?.slots[sourceId] }?.info()
     }
@@ -79,39 +83,50 @@ extension MultiUriSrcBin: StreamControl {
                 if isDecoder(e) { applyDecoderProperties(e, dropFrameInterval: nil, skipFrames: nil, lowLatency: on, settings: s) }
             }
         case let .sourceCrop(rect):
-            let (w, h) = try frameSize(of: branch.crop, pad: "sink", field: "src_crop")
+            // Source coordinates: the size entering the first element after the decoder.
+            let (w, h) = try frameSize(of: branch.entry, pad: "sink", field: "src_crop")
             guard rect.width > 0, rect.height > 0,
                   UInt64(rect.left) + UInt64(rect.width) <= UInt64(w),
                   UInt64(rect.top) + UInt64(rect.height) <= UInt64(h) else {
                 throw .badRequest(field: "src_crop", detail: "\(rect.left):\(rect.top):\(rect.width):\(rect.height) is outside the \(w)x\(h) frame")
             }
-            gsb_object_set_int(branch.crop.raw, "left", Int32(rect.left))
-            gsb_object_set_int(branch.crop.raw, "top", Int32(rect.top))
-            gsb_object_set_int(branch.crop.raw, "right", Int32(w - rect.left - rect.width))
-            gsb_object_set_int(branch.crop.raw, "bottom", Int32(h - rect.top - rect.height))
+            guard let crop = try insertOptionalElements(.sourceTransforms, slot: slot, field: "src_crop").crop else {
+                throw .internalError("videocrop missing after linking it in")
+            }
+            gsb_object_set_int(crop.raw, "left", Int32(rect.left))
+            gsb_object_set_int(crop.raw, "top", Int32(rect.top))
+            gsb_object_set_int(crop.raw, "right", Int32(w - rect.left - rect.width))
+            gsb_object_set_int(crop.raw, "bottom", Int32(h - rect.top - rect.height))
         case let .destinationCrop(rect):
-            let (w, h) = try frameSize(of: branch.box, pad: "src", field: "dest_crop")
+            // The output frame: after videobox once it is there (the
+            // capsfilter then holds the last rectangle's size).
+            let (w, h) = try frameSize(of: branch.box ?? branch.capsfilter, pad: "src", field: "dest_crop")
             guard rect.width > 0, rect.height > 0,
                   UInt64(rect.left) + UInt64(rect.width) <= UInt64(w),
                   UInt64(rect.top) + UInt64(rect.height) <= UInt64(h) else {
                 throw .badRequest(field: "dest_crop", detail: "\(rect.left):\(rect.top):\(rect.width):\(rect.height) is outside the \(w)x\(h) frame")
             }
+            let updated = try insertOptionalElements(.destinationBox, slot: slot, field: "dest_crop")
+            guard let box = updated.box else { throw .internalError("videobox missing after linking it in") }
             // Scale into the rectangle, then border it back to the frame size.
-            branch.setOutputSize(width: rect.width, height: rect.height, keepAspect: s.enablePadding)
-            gsb_object_set_int(branch.box.raw, "left", -Int32(rect.left))
-            gsb_object_set_int(branch.box.raw, "top", -Int32(rect.top))
-            gsb_object_set_int(branch.box.raw, "right", -Int32(w - rect.left - rect.width))
-            gsb_object_set_int(branch.box.raw, "bottom", -Int32(h - rect.top - rect.height))
+            updated.setOutputSize(width: rect.width, height: rect.height, keepAspect: s.enablePadding)
+            gsb_object_set_int(box.raw, "left", -Int32(rect.left))
+            gsb_object_set_int(box.raw, "top", -Int32(rect.top))
+            gsb_object_set_int(box.raw, "right", -Int32(w - rect.left - rect.width))
+            gsb_object_set_int(box.raw, "bottom", -Int32(h - rect.top - rect.height))
         case let .flipMethod(m):
             // nvvideoconvert's flip-method numbering → GstVideoOrientationMethod.
             let map: [UInt32: Int32] = [0: 0, 1: 3, 2: 2, 3: 1, 4: 4, 5: 7, 6: 5, 7: 6]
             guard let direction = map[m] else { throw .badRequest(field: "flip_method", detail: "must be 0-7") }
-            _ = gsb_object_set_from_string(branch.flip.raw, "video-direction", "\(direction)")
+            guard let flip = try insertOptionalElements(.sourceTransforms, slot: slot, field: "flip_method").flip else {
+                throw .internalError("videoflip missing after linking it in")
+            }
+            _ = gsb_object_set_from_string(flip.raw, "video-direction", "\(direction)")
         case let .interpolationMethod(m):
-            // nvvideoconvert's interpolation-method → videoscale's method.
+            // nvvideoconvert's interpolation-method → videoconvertscale's method.
             let map: [UInt32: Int32] = [0: 0, 1: 1, 2: 2, 3: 2, 4: 3, 5: 1, 6: 1]
             guard let method = map[m] else { throw .badRequest(field: "interpolation_method", detail: "must be 0-6") }
-            _ = gsb_object_set_from_string(branch.scale.raw, "method", "\(method)")
+            _ = gsb_object_set_from_string(branch.convertScale.raw, "method", "\(method)")
         }
         binLog.info(element.raw, "source \(sourceId): applied \(setting)")
     }

@@ -317,7 +317,10 @@ final class MultiUriSrcBin: @unchecked Sendable {
         }
         branch.muxPad = ObjectRef(muxPad)
         muxer.streamMux?.setSensorId(slot.sensorId, forSource: sourceId)
-        if gst_pad_link(branch.srcPad.ptr, muxPad) != GST_PAD_LINK_OK {
+        // No caps check: it would query caps through the whole branch (about
+        // a millisecond per source); a muxer that refuses raw video fails at
+        // negotiation instead, which is reported as a stream error.
+        if gst_pad_link_full(branch.srcPad.ptr, muxPad, GST_PAD_LINK_CHECK_HIERARCHY) != GST_PAD_LINK_OK {
             gst_element_release_request_pad(muxer.element.ptr, muxPad)
             gst_object_unref(UnsafeMutableRawPointer(muxPad))
             gst_bin_remove(binRef, branch.bin.ptr)

@@ -5,23 +5,36 @@ import GstSwiftBridge
 /// (`source-bin-<id>`) so that the whole source is added, set to NULL and
 /// removed as one:
 ///
-///     decoder ─▶ videoconvert ─▶ videocrop ─▶ videoflip ─▶ videoscale ─▶ capsfilter ─▶ videobox [─▶ clocksync] ─▶ ghost "src"
+///     decoder ─▶ [videocrop ─▶ videoflip ─▶] videoconvertscale ─▶ capsfilter ─▶ [videobox ─▶] [clocksync ─▶] ghost "src"
 ///
-/// videocrop, videoflip and videobox stay in passthrough until conv/srccrop,
-/// conv/flip-method or conv/destcrop ask for them; clocksync is there only in
-/// live-source mode, to pace files in real time.
+/// Only what every source needs is built: the converter and the capsfilter
+/// that give the muxer one format and size, and clocksync in live-source mode
+/// (to pace files in real time). videocrop and videoflip (conv/srccrop,
+/// conv/flip-method) and videobox (conv/destcrop) are linked in by
+/// `MultiUriSrcBin.insertOptionalElements` the first time a request needs
+/// them: each element in the chain costs caps queries at every start (about
+/// 0.3 ms per source) even when it passes frames through untouched.
+///
+/// Probes (SourceProbes.swift): drop-frame-interval on the converter's sink
+/// pad; the segment on the capsfilter's sink pad; frames, start offset, EOS
+/// and loops on the capsfilter's src pad, which also carries the running-time
+/// offset. Optional elements never move them.
 struct SourceBranch: @unchecked Sendable {
     // GStreamer objects are thread-safe to reference; the bin owns them all
     // (one ref each held by `bin`). Pointers stay valid while `bin` lives.
     let bin: ObjectRef<GstElement>
     let decoder: ObjectRef<GstElement>
-    let convert: ObjectRef<GstElement>
-    let crop: ObjectRef<GstElement>
-    let flip: ObjectRef<GstElement>
-    let scale: ObjectRef<GstElement>
+    /// videoconvertscale: format, size and interpolation-method.
+    let convertScale: ObjectRef<GstElement>
+    /// Fixes format, width and height (layout, dest_crop).
     let capsfilter: ObjectRef<GstElement>
-    let box: ObjectRef<GstElement>
     let clocksync: ObjectRef<GstElement>?
+    /// videocrop and videoflip in front of the converter; nil until a
+    /// conv/srccrop or conv/flip-method request.
+    var crop: ObjectRef<GstElement>?
+    var flip: ObjectRef<GstElement>?
+    /// videobox after the capsfilter; nil until a conv/destcrop request.
+    var box: ObjectRef<GstElement>?
     /// The ghost src pad of `bin`, linked to the muxer.
     let srcPad: ObjectRef<GstPad>
     /// The muxer's request pad this source feeds; nil once released.
@@ -31,6 +44,9 @@ struct SourceBranch: @unchecked Sendable {
         case missingElement(String)
         case linkFailed(String)
     }
+
+    /// The element the decoded pad links to.
+    var entry: ObjectRef<GstElement> { crop ?? convertScale }
 
     /// Builds the elements (not yet added to the parent bin).
     static func build(sourceId: UInt32, uri: String, factory: String, live: Bool) throws(BuildError) -> SourceBranch {
@@ -52,21 +68,15 @@ struct SourceBranch: @unchecked Sendable {
             if gsb_object_has_property(decoder, "uri") != 0 {
                 gsb_object_set_string(decoder, "uri", uri)
             }
-            let convert = try make("videoconvert", "convert")
-            let crop = try make("videocrop", "crop")
-            let flip = try make("videoflip", "flip")
-            let scale = try make("videoscale", "scale")
+            let convertScale = try make("videoconvertscale", "convert")
             let capsfilter = try make("capsfilter", "caps")
-            let box = try make("videobox", "box")
             let clocksync = live ? try make("clocksync", "pace") : nil
             for e in created { gst_bin_add(cast(bin, to: GstBin.self), e) }
             created.removeAll()
 
-            var chain = [convert, crop, flip, scale, capsfilter, box]
+            var chain = [convertScale, capsfilter]
             if let clocksync { chain.append(clocksync) }
-            for (a, b) in zip(chain, chain.dropFirst()) where gst_element_link(a, b) == 0 {
-                throw .linkFailed("\(objectName(UnsafeMutableRawPointer(a))) → \(objectName(UnsafeMutableRawPointer(b)))")
-            }
+            try linkChain(chain)
             let last = chain[chain.count - 1]
             guard let target = gst_element_get_static_pad(last, "src") else { throw .linkFailed("src") }
             let ghost = gst_ghost_pad_new("src", target)
@@ -76,10 +86,9 @@ struct SourceBranch: @unchecked Sendable {
             gst_element_add_pad(bin, ghost)
 
             return SourceBranch(
-                bin: ObjectRef(bin), decoder: ObjectRef(decoder), convert: ObjectRef(convert),
-                crop: ObjectRef(crop), flip: ObjectRef(flip), scale: ObjectRef(scale),
-                capsfilter: ObjectRef(capsfilter), box: ObjectRef(box),
-                clocksync: clocksync.map { ObjectRef($0) }, srcPad: ObjectRef(ghost), muxPad: nil)
+                bin: ObjectRef(bin), decoder: ObjectRef(decoder), convertScale: ObjectRef(convertScale),
+                capsfilter: ObjectRef(capsfilter), clocksync: clocksync.map { ObjectRef($0) },
+                crop: nil, flip: nil, box: nil, srcPad: ObjectRef(ghost), muxPad: nil)
         } catch {
             for e in created { gst_object_unref(UnsafeMutableRawPointer(e)) }
             gst_object_unref(UnsafeMutableRawPointer(bin))
@@ -87,9 +96,20 @@ struct SourceBranch: @unchecked Sendable {
         }
     }
 
+    /// Links src to sink pads in order, without the caps check: every
+    /// element here takes and gives raw video, and checking queries caps
+    /// through the whole chain already linked (about 10 ms for six
+    /// elements).
+    static func linkChain(_ chain: [UnsafeMutablePointer<GstElement>]) throws(BuildError) {
+        for (a, b) in zip(chain, chain.dropFirst())
+        where gst_element_link_pads_full(a, "src", b, "sink", GST_PAD_LINK_CHECK_NOTHING) == 0 {
+            throw .linkFailed("\(objectName(UnsafeMutableRawPointer(a))) → \(objectName(UnsafeMutableRawPointer(b)))")
+        }
+    }
+
     /// The size each frame is scaled to (0×0: keep the source's).
     func setOutputSize(width: UInt32, height: UInt32, keepAspect: Bool) {
-        gsb_object_set_bool(scale.raw, "add-borders", keepAspect.gboolean)
+        gsb_object_set_bool(convertScale.raw, "add-borders", keepAspect.gboolean)
         let caps = gsb_caps_new_video("I420", Int32(clamping: width), Int32(clamping: height),
                                       (width > 0 && height > 0).gboolean)
         gsb_object_set_object(capsfilter.raw, "caps", caps.map { UnsafeMutableRawPointer($0) })

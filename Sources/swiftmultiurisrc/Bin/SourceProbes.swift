@@ -8,7 +8,8 @@ import swiftcustomevents
 final class SourceContext: @unchecked Sendable {
     weak var bin: MultiUriSrcBin?
     let slot: SourceSlot
-    /// The segment of the frames entering videobox (before any offset).
+    /// The segment of the frames entering the capsfilter (before the offset
+    /// on its src pad).
     /// Streaming thread only.
     let segment = Mutex(SegmentBox())
     /// skip-frames = 2: drop every delta unit before the decoder.
@@ -51,15 +52,15 @@ extension MultiUriSrcBin {
     func installProbes(_ branch: SourceBranch, context: SourceContext) {
 
         // drop-frame-interval, before any conversion work is spent.
-        if let pad = gst_element_get_static_pad(branch.convert.ptr, "sink") {
+        if let pad = gst_element_get_static_pad(branch.convertScale.ptr, "sink") {
             gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, { _, _, data in
                 guard let context = SourceContext.from(data) else { return GST_PAD_PROBE_OK }
                 return context.slot.dropper.withLock { $0.keep() } ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP
             }, context.retainedPointer(), SourceContext.releaseCallback)
             gst_object_unref(UnsafeMutableRawPointer(pad))
         }
-        // The segment, as it is before the offset set on videobox's src pad.
-        if let pad = gst_element_get_static_pad(branch.box.ptr, "sink") {
+        // The segment, as it is before the offset set on the capsfilter's src pad.
+        if let pad = gst_element_get_static_pad(branch.capsfilter.ptr, "sink") {
             gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, { _, info, data in
                 guard let context = SourceContext.from(data), let info,
                       let event = gsb_probe_info_event(info) else { return GST_PAD_PROBE_OK }
@@ -71,7 +72,7 @@ extension MultiUriSrcBin {
             gst_object_unref(UnsafeMutableRawPointer(pad))
         }
         // Frames out, first frame, start offset, EOS and loops.
-        if let pad = gst_element_get_static_pad(branch.box.ptr, "src") {
+        if let pad = gst_element_get_static_pad(branch.capsfilter.ptr, "src") {
             let types = GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER.rawValue | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM.rawValue)
             gst_pad_add_probe(pad, types, { pad, info, data in
                 guard let context = SourceContext.from(data), let info, let pad,
@@ -132,6 +133,7 @@ extension MultiUriSrcBin {
             binLog.debug(element.raw, "source \(slot.sourceId) starts at running time offset \(newOffset)")
         }
         if firstFrame {
+            slot.firstFrame.signal()
             binLog.info(element.raw, "source \(slot.sourceId) playing")
         }
     }
@@ -200,11 +202,13 @@ extension MultiUriSrcBin {
             rt.offset = Int64(bitPattern: UInt64(rt.lastRunningEnd))
             return rt.lastRunningEnd
         }
-        if let pad = gst_element_get_static_pad(branch.box.ptr, "src") {
+        if let pad = gst_element_get_static_pad(branch.capsfilter.ptr, "src") {
             gst_pad_set_offset(pad, gint64(Int64(bitPattern: UInt64(end))))
             gst_object_unref(UnsafeMutableRawPointer(pad))
         }
-        guard let sink = gst_element_get_static_pad(branch.convert.ptr, "sink") else { return }
+        // Upstream from the converter, through videocrop and videoflip when
+        // they are there, to the decoder.
+        guard let sink = gst_element_get_static_pad(branch.convertScale.ptr, "sink") else { return }
         defer { gst_object_unref(UnsafeMutableRawPointer(sink)) }
         let flags = GstSeekFlags(GST_SEEK_FLAG_FLUSH.rawValue | GST_SEEK_FLAG_KEY_UNIT.rawValue)
         let seek = gst_event_new_seek(1.0, GST_FORMAT_TIME, flags, GST_SEEK_TYPE_SET, 0,

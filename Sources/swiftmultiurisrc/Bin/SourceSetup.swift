@@ -56,18 +56,23 @@ extension MultiUriSrcBin {
     func linkDecodedPad(_ pad: UnsafeMutablePointer<GstPad>, slot: SourceSlot) {
         guard let branch = slot.branch.withLock({ $0 }) else { return }
         let caps = gst_pad_get_current_caps(pad) ?? gst_pad_query_caps(pad, nil)
-        var isVideo = false
+        var isVideo = false, isSystemMemoryRaw = false
         if let caps {
             if gst_caps_get_size(caps) > 0, let s = gst_caps_get_structure(caps, 0),
                let name = gst_structure_get_name(s) {
                 isVideo = String(cString: name).hasPrefix("video/")
+                isSystemMemoryRaw = String(cString: name) == "video/x-raw" && gsb_caps_is_system_memory(caps) != 0
             }
             gsb_caps_unref(caps)
         }
-        guard isVideo, let sink = gst_element_get_static_pad(branch.convert.ptr, "sink") else { return }
+        guard isVideo, let sink = gst_element_get_static_pad(branch.entry.ptr, "sink") else { return }
         defer { gst_object_unref(UnsafeMutableRawPointer(sink)) }
         guard gst_pad_is_linked(sink) == 0 else { return }
-        let result = gst_pad_link(pad, sink)
+        // The converter takes any raw video in system memory; checking that
+        // would query caps through the whole branch and the muxer on the
+        // streaming thread, before the first frame. Other caps get the
+        // full check, so that a wrong link fails here with a warning.
+        let result = gst_pad_link_full(pad, sink, isSystemMemoryRaw ? GST_PAD_LINK_CHECK_NOTHING : GST_PAD_LINK_CHECK_DEFAULT)
         if result != GST_PAD_LINK_OK {
             binLog.warning(element.raw, "source \(slot.sourceId): cannot link decoded pad (\(result.rawValue))")
         }

@@ -1,4 +1,5 @@
 import CGStreamer
+import Dispatch
 import GstSwiftBridge
 import Synchronization
 
@@ -28,6 +29,10 @@ final class SourceSlot: @unchecked Sendable {
     /// The probes' and signal handlers' shared context, one per build of
     /// the branch.
     let context = Mutex<SourceContext?>(nil)
+    /// Signalled at each first frame after a (re)start, so that an add
+    /// waiting for its first frame answers at once rather than at its next
+    /// poll.
+    let firstFrame = DispatchSemaphore(value: 0)
 
     init(sourceId: UInt32, sensorId: String, sensorName: String, uri: String,
          options: ResolvedSourceOptions) {

@@ -30,7 +30,7 @@ enum TestMedia {
         if let uri = made.withLock({ $0[key] }) { return uri }
         let path = "\(directory)/\(key).mp4"
         let description = "videotestsrc pattern=\(pattern) num-buffers=\(frames) ! "
-            + "video/x-raw,width=\(width),height=\(height),framerate=30/1 ! "
+            + "video/x-raw,format=I420,width=\(width),height=\(height),framerate=30/1 ! "
             + "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! h264parse ! "
             + "mp4mux ! filesink location=\(path)"
         let pipeline = TestPipeline(description)

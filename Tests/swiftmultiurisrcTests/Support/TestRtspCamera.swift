@@ -48,7 +48,7 @@ final class TestRtspCamera: @unchecked Sendable {
         gst_rtsp_server_set_service(server, "\(port)")
         let factory = gst_rtsp_media_factory_new()
         gst_rtsp_media_factory_set_launch(factory,
-            "( videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! "
+            "( videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! "
             + "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! rtph264pay name=pay0 pt=96 )")
         gst_rtsp_media_factory_set_shared(factory, 1)
         let mounts = gst_rtsp_server_get_mount_points(server)

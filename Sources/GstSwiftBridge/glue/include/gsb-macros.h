@@ -66,6 +66,8 @@ void gsb_message_unref (GstMessage * message);
 GstMessage *gsb_message_ref (GstMessage * message);
 GstQueryType gsb_query_type (GstQuery * query);
 void gsb_caps_unref (GstCaps * caps);
+/* TRUE when the first structure of caps has no features or system memory. */
+gboolean gsb_caps_is_system_memory (const GstCaps * caps);
 void gsb_buffer_unref (GstBuffer * buffer);
 void gsb_sample_unref (GstSample * sample);
 
