@@ -16,7 +16,7 @@ func removeBody(_ id: String) -> String {
 }
 
 func runP2(_ ctx: BenchContext, _ results: Results) {
-    let runs = envInt("BENCH_P2_RUNS", 15, 10...200)
+    let runs = envInt("BENCH_P2_RUNS", 31, 10...200)
     let port = freePort()
     let pipeline = Pipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
         + "drop-pipeline-eos=true width=320 height=240 ! fakesink name=out sync=false")
