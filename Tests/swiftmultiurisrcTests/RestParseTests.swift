@@ -69,6 +69,25 @@ import swiftcustomevents
         #expect((try? JSONCodec.parse(JSONCodec.serialize(back) ?? [])) == back)
     }
 
+    /// Answers are written by our own writer; jansson (which reads every
+    /// request) must read each shape back to the same value.
+    @Test func janssonReadsBackEveryAnswerShape() throws {
+        let controls = String(decoding: (1..<0x20).map { UInt8($0) }, as: UTF8.self)
+        let values: [JSONValue] = [
+            .string(controls), .string("é ü 日本 🎥 \" \\ / \u{7F}"), .string(""),
+            .integer(0), .integer(-1), .integer(Int64.max), .integer(Int64.min),
+            .real(29.97002997002997), .real(30), .real(1e-5), .real(-2.5e300), .real(0.1),
+            .bool(false), .null, .array([]), .object(JSONObject()),
+            .array([.object(JSONObject(["a": .array([.integer(1), .string("x")]), "b": .null]))]),
+        ]
+        for value in values {
+            let document = JSONValue.object(JSONObject(["v": value, "k\n\"": .bool(true)]))
+            let bytes = try #require(JSONCodec.serialize(document))
+            #expect(try JSONCodec.parse(bytes) == document, "\(String(decoding: bytes, as: UTF8.self))")
+        }
+        #expect(JSONCodec.serialize(.object(JSONObject(["r": .real(.infinity)]))) == Array(#"{"r":null}"#.utf8))
+    }
+
     // MARK: field reader
 
     @Test func readerTypesAndRanges() throws {
@@ -223,6 +242,21 @@ import swiftcustomevents
         #expect(ServerCore.routePath("/api/v1") == "/")
         #expect(ServerCore.routePath("/api/v10/x") == "/api/v10/x")
         #expect(ServerCore.routePath("/") == "/")
+        #expect(ServerCore.routePath("//") == "/")
+        #expect(ServerCore.routePath("/api/v1x") == "/api/v1x")
+        #expect(ServerCore.routePath("/api/v1//stream/add//") == "//stream/add")
+        #expect(ServerCore.routePath("/caméra/é/") == "/caméra/é")
+    }
+
+    @Test func headerNamesMatchWithoutCase() {
+        let request = RestRequest(method: "GET", path: "/", requestPath: "/", query: nil, httpVersion: "1.1",
+                                  headers: [("Content-Length", "5"), ("AUTHORIZATION", "Bearer x")], body: [],
+                                  remoteAddress: "")
+        #expect(request.header("content-length") == "5")
+        #expect(request.header("Authorization") == "Bearer x")
+        #expect(request.header("Authorizatio") == nil)
+        #expect(request.header("Authorization2") == nil)
+        #expect(asciiCaseInsensitiveEqual("[", "{") == false)
     }
 
     @Test func builtInTableIsComplete() {

@@ -40,13 +40,16 @@ final class SourceSlot: @unchecked Sendable {
         self.sensorId = sensorId
         self.sensorName = sensorName
         self.uri = uri
+        maskedUri = maskPassword(in: uri)
         self.options = options
         branch = Mutex(nil)
         runtime = Mutex(SourceRuntime())
         dropper = Mutex(FrameDropper(interval: options.dropFrameInterval))
     }
 
-    var maskedUri: String { maskPassword(in: uri) }
+    /// The uri with its password masked, for logs and answers (made once:
+    /// every stream-info answer shows it).
+    let maskedUri: String
 
     /// Counts against max-batch-size and blocks its camera id: everything
     /// but a source that ended or failed for good.

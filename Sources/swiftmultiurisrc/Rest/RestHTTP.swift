@@ -22,8 +22,7 @@ struct RestRequest: Sendable {
 
     /// Case-insensitive header lookup (the first of that name).
     func header(_ name: String) -> String? {
-        let wanted = name.lowercased()
-        return headers.first { $0.name.lowercased() == wanted }?.value
+        headers.first { asciiCaseInsensitiveEqual($0.name, name) }?.value
     }
 
     /// The body as JSON. Any Content-Type is accepted: `curl -d` sends
@@ -50,7 +49,7 @@ struct RestResponse: Sendable, Equatable {
     /// DeepStream 7.0+ form: {"status":"HTTP/1.1 200 OK","reason":"<operation>_SUCCESS"}
     /// plus `extra` members after those two.
     static func success(_ operation: String, extra: JSONObject = JSONObject()) -> RestResponse {
-        var body = JSONObject(["status": .string(HTTPStatus.line(200)), "reason": .string("\(operation)_SUCCESS")])
+        var body = JSONObject(["status": .string(HTTPStatus.ok), "reason": .string(operation + "_SUCCESS")])
         for (k, v) in extra.members { body[k] = v }
         return RestResponse(status: 200, body: .object(body))
     }
@@ -105,7 +104,9 @@ enum HTTPStatus {
     }
 
     /// "HTTP/1.1 404 Not Found", the `status` member of every body.
-    static func line(_ code: Int) -> String { "HTTP/1.1 \(code) \(text(code))" }
+    static func line(_ code: Int) -> String { code == 200 ? ok : "HTTP/1.1 \(code) \(text(code))" }
+    /// The status line of most answers, made once.
+    static let ok = "HTTP/1.1 200 OK"
 }
 
 /// Spaces and tabs trimmed at both ends (no Foundation in the plugin).
@@ -114,4 +115,21 @@ func restTrimmed<S: StringProtocol>(_ s: S) -> String {
     while let c = sub.first, c == " " || c == "\t" { sub = sub.dropFirst() }
     while let c = sub.last, c == " " || c == "\t" { sub = sub.dropLast() }
     return String(sub)
+}
+
+/// Header names are ASCII tokens: compared byte by byte, folding A-Z only,
+/// without making lowercased copies (this runs several times per request).
+func asciiCaseInsensitiveEqual(_ a: String, _ b: String) -> Bool {
+    var i = a.utf8.makeIterator(), j = b.utf8.makeIterator()
+    while true {
+        switch (i.next(), j.next()) {
+        case (nil, nil): return true
+        case let (x?, y?):
+            if x == y { continue }
+            let fx = (x >= 65 && x <= 90) ? x | 0x20 : x
+            let fy = (y >= 65 && y <= 90) ? y | 0x20 : y
+            if fx != fy { return false }
+        default: return false
+        }
+    }
 }

@@ -23,11 +23,15 @@ final class ServerCore: Sendable {
     /// civetweb messages of mg_start2, to explain a failed start; nil once
     /// the start is over.
     private let startupLog = Mutex<[String]?>([])
-    /// Threads inside `handle` (with nesting depth): the number of requests
-    /// in flight, and whether `stop()` runs on a handler thread.
-    private let servingThreads = Mutex<[pthread_t: Int]>([:])
+    /// Requests inside `handle`, and this thread's nesting depth there:
+    /// whether `stop()` runs on a handler thread, and how many requests
+    /// other threads still serve. Lock-free: every request passes here.
+    private let inFlight = Atomic<Int>(0)
+    private let depth = ThreadDepth()
     /// Set by `stop()` before draining: new requests get 503 at once.
     private let stopping = Atomic<Bool>(false)
+    /// The Date header, made once per second rather than per answer.
+    private let dateHeader = HTTPDateCache()
 
     init(control: any StreamControl, log: DebugCategory, registry: RestRouteRegistry, maxBodyBytes: Int,
          token: String? = nil) {
@@ -40,10 +44,7 @@ final class ServerCore: Sendable {
 
     // MARK: bookkeeping
 
-    var isServingOnCurrentThread: Bool {
-        let me = pthread_self()
-        return servingThreads.withLock { $0[me] != nil }
-    }
+    var isServingOnCurrentThread: Bool { depth.current > 0 }
 
     func civetwebLogged(_ text: String) {
         let collecting = startupLog.withLock { (log: inout [String]?) -> Bool in
@@ -71,12 +72,10 @@ final class ServerCore: Sendable {
     /// set its stop flag, so answers must be written before mg_stop; this is
     /// the grace period for them. Returns the requests still running.
     func drain(timeoutMs: Int) -> Int {
-        let me = pthread_self()
+        let own = depth.current
         var waitedMs = 0
         while true {
-            let running = servingThreads.withLock { threads in
-                threads.reduce(0) { $0 + ($1.key == me ? 0 : $1.value) }
-            }
+            let running = inFlight.load(ordering: .acquiring) - own
             if running == 0 || waitedMs >= timeoutMs { return running }
             usleep(5_000)
             waitedMs += 5
@@ -105,13 +104,11 @@ final class ServerCore: Sendable {
     /// Handles one request; returns the HTTP status for civetweb's access log
     /// (1-999 means "handled").
     func handle(_ conn: OpaquePointer) -> Int {
-        let me = pthread_self()
-        servingThreads.withLock { $0[me, default: 0] += 1 }
+        inFlight.add(1, ordering: .acquiringAndReleasing)
+        depth.enter()
         defer {
-            servingThreads.withLock { threads in
-                let depth = (threads[me] ?? 1) - 1
-                threads[me] = depth > 0 ? depth : nil
-            }
+            depth.leave()
+            inFlight.subtract(1, ordering: .acquiringAndReleasing)
         }
         guard let infoPointer = mg_get_request_info(conn) else { return 0 }
         let info = infoPointer.pointee
@@ -238,11 +235,20 @@ final class ServerCore: Sendable {
 
     /// "/api/v1/stream/add/" -> "/stream/add": one table serves both spellings.
     static func routePath(_ requestPath: String) -> String {
-        var p = requestPath
-        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
-        if p == "/api/v1" { return "/" }
-        if p.hasPrefix("/api/v1/") { p.removeFirst("/api/v1".count) }
-        return p
+        // On UTF-8 bytes: String.count walks characters, and this runs for
+        // every request.
+        let bytes = requestPath.utf8
+        var end = bytes.endIndex
+        while bytes.distance(from: bytes.startIndex, to: end) > 1, bytes[bytes.index(before: end)] == UInt8(ascii: "/") {
+            end = bytes.index(before: end)
+        }
+        let trimmed = bytes[bytes.startIndex..<end]
+        let prefix = "/api/v1".utf8
+        if trimmed.elementsEqual(prefix) { return "/" }
+        if trimmed.starts(with: prefix), trimmed.dropFirst(prefix.count).first == UInt8(ascii: "/") {
+            return String(Substring(trimmed.dropFirst(prefix.count)))
+        }
+        return end == bytes.endIndex ? requestPath : String(Substring(trimmed))
     }
 
     enum BodyError: Error { case tooLarge, incomplete }
@@ -291,9 +297,20 @@ final class ServerCore: Sendable {
             status = 500
             body = Array(#"{"status":"HTTP/1.1 500 Internal Server Error","reason":"INTERNAL_FAIL, invalid response"}"#.utf8)
         }
-        var text = "HTTP/1.1 \(status) \(HTTPStatus.text(status))\r\n"
-        text += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
-        text += "Date: \(httpDate())\r\n"
+        // One buffer for head and body, appended to in place (this runs for
+        // every answer: see bench P4).
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(body.count + 256)
+        func add(_ text: String) { bytes.append(contentsOf: text.utf8) }
+        add("HTTP/1.1 ")
+        JSONCodec.appendDecimal(Int64(status), to: &bytes)
+        add(" ")
+        add(HTTPStatus.text(status))
+        add("\r\nContent-Type: application/json\r\nContent-Length: ")
+        JSONCodec.appendDecimal(Int64(body.count), to: &bytes)
+        add("\r\nDate: ")
+        add(dateHeader.now())
+        add("\r\n")
         var connection: String? = close ? "close" : nil
         for h in response.headers {
             let name = h.name.lowercased()
@@ -307,11 +324,15 @@ final class ServerCore: Sendable {
                 connection = connection ?? h.value
                 continue
             }
-            text += "\(h.name): \(h.value)\r\n"
+            add(h.name)
+            add(": ")
+            add(h.value)
+            add("\r\n")
         }
-        text += "Connection: \(connection ?? (Self.clientKeepsAlive(request) ? "keep-alive" : "close"))\r\n\r\n"
-        var bytes = Array(text.utf8)
-        if !head { bytes += body }
+        add("Connection: ")
+        add(connection ?? (Self.clientKeepsAlive(request) ? "keep-alive" : "close"))
+        add("\r\n\r\n")
+        if !head { bytes.append(contentsOf: body) }
         let written = bytes.withUnsafeBytes { mg_write(conn, $0.baseAddress, $0.count) }
         if written < 0 { log.debug(nil, "REST: client went away before the answer to \(request.requestPath)") }
         if status >= 500 {
@@ -330,6 +351,45 @@ final class ServerCore: Sendable {
         if connection.contains("close") { return false }
         if connection.contains("keep-alive") { return true }
         return request.httpVersion == "1.1"
+    }
+}
+
+/// A per-thread counter (a pthread key of its own), for "is this thread
+/// inside one of this server's handlers".
+final class ThreadDepth: @unchecked Sendable {
+    // Written once in init; pthread_getspecific and pthread_setspecific are
+    // thread-safe by definition.
+    private var key = pthread_key_t()
+    private let valid: Bool
+
+    init() { valid = pthread_key_create(&key, nil) == 0 }
+
+    deinit { if valid { pthread_key_delete(key) } }
+
+    var current: Int {
+        guard valid, let p = pthread_getspecific(key) else { return 0 }
+        return Int(bitPattern: p)
+    }
+
+    func enter() { set(current + 1) }
+    func leave() { set(max(0, current - 1)) }
+
+    private func set(_ value: Int) {
+        guard valid else { return }
+        _ = pthread_setspecific(key, UnsafeRawPointer(bitPattern: value))
+    }
+}
+
+/// The current httpDate, remade when the second changes.
+final class HTTPDateCache: Sendable {
+    private let last = Mutex<(second: time_t, text: String)>((-1, ""))
+
+    func now() -> String {
+        let second = Glibc.time(nil)
+        return last.withLock { last in
+            if last.second != second { last = (second, httpDate(second)) }
+            return last.text
+        }
     }
 }
 

@@ -90,40 +90,65 @@ final class KeepAliveConnection {
         }
     }
 
-    /// Status code and Content-Length of the head in buffer[from..<to].
+    /// Status code and Content-Length of the head in buffer[from..<to], read
+    /// byte by byte: the client must cost far less than the servers it
+    /// measures (as wrk does), and the same per header line for both.
     private func parseHead(_ from: Int, _ to: Int) -> (Int?, Int?) {
-        let head = String(decoding: buffer[from..<to], as: UTF8.self)
-        var status: Int?
-        var length: Int?
-        for (i, line) in head.split(separator: "\r\n").enumerated() {
-            if i == 0 {
-                let parts = line.split(separator: " ")
-                status = parts.count > 1 ? Int(parts[1]) : nil
-            } else if line.count > 15, line.prefix(15).lowercased() == "content-length:" {
-                length = Int(line.dropFirst(15).trimmingCharacters(in: " "))
+        buffer.withUnsafeBufferPointer { p -> (Int?, Int?) in
+            // "HTTP/1.1 200 ..."
+            guard to - from >= 12 else { return (nil, nil) }
+            var status = 0
+            for i in (from + 9)..<(from + 12) {
+                guard p[i] >= 48 && p[i] <= 57 else { return (nil, nil) }
+                status = status * 10 + Int(p[i] - 48)
             }
+            let name = Array("content-length:".utf8)
+            var length = 0
+            var line = from
+            while line < to {
+                var next = line
+                while next < to && p[next] != 13 { next += 1 }
+                if next - line > name.count {
+                    var matches = true
+                    for k in 0..<name.count where p[line + k] | 0x20 != name[k] | 0x20 {
+                        matches = false
+                        break
+                    }
+                    if matches {
+                        var i = line + name.count
+                        while i < next && p[i] == 32 { i += 1 }
+                        while i < next && p[i] >= 48 && p[i] <= 57 { length = length * 10 + Int(p[i] - 48); i += 1 }
+                    }
+                }
+                line = next + 2
+            }
+            return (status, length)
         }
-        return (status, length ?? 0)
-    }
-}
-
-private extension Substring {
-    func trimmingCharacters(in set: Character) -> Substring {
-        var s = self
-        while s.first == set { s.removeFirst() }
-        while s.last == set { s.removeLast() }
-        return s
     }
 }
 
 /// The floor: civetweb started in this process with the same options as our
 /// REST server (8 workers, keep-alive), one handler answering every path with
-/// a fixed small JSON after reading the request body.
+/// a fixed JSON body after reading the request body: by default a small one;
+/// P4 passes the very body our server answers, so that both put the same
+/// bytes on the wire and only the work behind them differs.
 final class BareCivetweb {
     private let context: OpaquePointer
+    private let answer: Unmanaged<Answer>
     let port: UInt16
 
-    init() {
+    /// The response bytes, made once.
+    private final class Answer {
+        let bytes: [UInt8]
+        init(body: String) {
+            // The headers our server sends, Date included (fixed here).
+            let text = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
+                + "Date: Thu, 01 Jan 2026 00:00:00 GMT\r\nConnection: keep-alive\r\n\r\n" + body
+            bytes = Array(text.utf8)
+        }
+    }
+
+    init(body: String = #"{"status":"HTTP/1.1 200 OK","reason":"BARE_SUCCESS"}"#) {
         _ = mg_init_library(0)
         let port = freePort()
         let options = ["listening_ports", "127.0.0.1:\(port)", "num_threads", "8",
@@ -136,24 +161,26 @@ final class BareCivetweb {
         guard let ctx = pointers.withUnsafeMutableBufferPointer({ mg_start(&callbacks, nil, $0.baseAddress) }) else {
             fail("bare civetweb did not start on port \(port)")
         }
-        mg_set_request_handler(ctx, "/", { conn, _ in
-            guard let conn else { return 500 }
+        let answer = Unmanaged.passRetained(Answer(body: body))
+        mg_set_request_handler(ctx, "/", { conn, data in
+            guard let conn, let data else { return 500 }
             var scratch = [UInt8](repeating: 0, count: 4096)
             // Bounded: at most 64 reads of the body.
             for _ in 0..<64 {
                 let n = scratch.withUnsafeMutableBytes { mg_read(conn, $0.baseAddress, $0.count) }
                 if n <= 0 { break }
             }
-            let body = #"{"status":"HTTP/1.1 200 OK","reason":"BARE_SUCCESS"}"#
-            let text = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n"
-                + "Connection: keep-alive\r\n\r\n" + body
-            let bytes = Array(text.utf8)
-            _ = bytes.withUnsafeBytes { mg_write(conn, $0.baseAddress, $0.count) }
+            let answer = Unmanaged<Answer>.fromOpaque(data).takeUnretainedValue()
+            _ = answer.bytes.withUnsafeBytes { mg_write(conn, $0.baseAddress, $0.count) }
             return 200
-        }, nil)
+        }, answer.toOpaque())
         context = ctx
+        self.answer = answer
         self.port = port
     }
 
-    func stop() { mg_stop(context) }
+    func stop() {
+        mg_stop(context)
+        answer.release()
+    }
 }
