@@ -34,7 +34,8 @@ extension MultiUriSrcBin: StreamControl {
     }
 
     func streams() -> [StreamInfo] {
-        let slots = state.withLock { st in st.map { Array($0.slots.values) } ?? [] }
+        // st?.slots, not st.map: map would copy the whole State.
+        let slots = state.withLock { st in st?.slots.values.map { $0 } ?? [] }
         return slots.sorted { $0.sourceId < $1.sourceId }.map { $0.info() }
     }
 

@@ -27,7 +27,8 @@ extension MultiUriSrcBin {
     private func watchdogTick() {
         let s = settings.withLock { $0 }
         guard s.rtspReconnectInterval > 0 else { return }
-        let slots = state.withLock { st in st.map { Array($0.slots.values) } ?? [] }
+        // st?.slots, not st.map: map would copy the whole State.
+        let slots = state.withLock { st in st?.slots.values.map { $0 } ?? [] }
         let now = g_get_monotonic_time()
         let limit = gint64(s.rtspReconnectInterval) * 1_000_000
         for slot in slots where slot.isNetworkCamera {

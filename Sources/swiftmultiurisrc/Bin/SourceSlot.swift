@@ -64,10 +64,12 @@ final class SourceSlot: @unchecked Sendable {
     }
 
     func info() -> StreamInfo {
-        let rt = runtime.withLock { $0 }
+        // Only the fields shown: copying the whole runtime costs more, and
+        // stream-info asks for every source on every GET.
+        let (state, framesOut, fps, lastError) = runtime.withLock { ($0.state, $0.framesOut, $0.fps, $0.lastError) }
         return StreamInfo(sourceId: sourceId, cameraId: sensorId, cameraName: sensorName,
-                          maskedUri: maskedUri, state: rt.state, framesOut: rt.framesOut,
-                          fps: rt.fps, lastError: rt.lastError)
+                          maskedUri: maskedUri, state: state, framesOut: framesOut,
+                          fps: fps, lastError: lastError)
     }
 }
 

@@ -50,8 +50,9 @@ struct JSONObject: Sendable, Equatable {
 
     init() {}
 
-    init(_ members: KeyValuePairs<String, JSONValue>) {
-        pairs.reserveCapacity(members.count)
+    /// `reserving` leaves room for that many more members.
+    init(_ members: KeyValuePairs<String, JSONValue>, reserving extra: Int = 0) {
+        pairs.reserveCapacity(members.count + extra)
         for (k, v) in members { self[k] = v }
     }
 
@@ -250,9 +251,14 @@ enum JSONCodec {
     static func appendString(_ text: String, to out: inout [UInt8]) {
         func needsEscape(_ b: UInt8) -> Bool { b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") }
         out.append(UInt8(ascii: "\""))
-        // Most strings (ids, states, uris) need no escape: copied whole.
-        guard text.utf8.contains(where: needsEscape) else {
-            out.append(contentsOf: text.utf8)
+        // Most strings (ids, states, uris) need no escape: copied whole,
+        // scanned on their contiguous bytes when they have them.
+        let plain = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            for b in bytes where needsEscape(b) { return false }
+            out.append(contentsOf: bytes)
+            return true
+        } ?? false
+        if plain {
             out.append(UInt8(ascii: "\""))
             return
         }

@@ -49,7 +49,8 @@ struct RestResponse: Sendable, Equatable {
     /// DeepStream 7.0+ form: {"status":"HTTP/1.1 200 OK","reason":"<operation>_SUCCESS"}
     /// plus `extra` members after those two.
     static func success(_ operation: String, extra: JSONObject = JSONObject()) -> RestResponse {
-        var body = JSONObject(["status": .string(HTTPStatus.ok), "reason": .string(operation + "_SUCCESS")])
+        var body = JSONObject(["status": .string(HTTPStatus.ok), "reason": .string(operation + "_SUCCESS")],
+                              reserving: extra.count)
         for (k, v) in extra.members { body[k] = v }
         return RestResponse(status: 200, body: .object(body))
     }

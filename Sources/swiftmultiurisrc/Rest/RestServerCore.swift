@@ -380,16 +380,40 @@ final class ThreadDepth: @unchecked Sendable {
     }
 }
 
-/// The current httpDate, remade when the second changes.
-final class HTTPDateCache: Sendable {
-    private let last = Mutex<(second: time_t, text: String)>((-1, ""))
+/// The current httpDate, remade when the second changes; one per worker
+/// thread (a pthread key), so answers share no lock for it.
+final class HTTPDateCache: @unchecked Sendable {
+    private final class Entry {
+        var second: time_t = -1
+        var text = ""
+    }
+    // Written once in init; the key's values belong to their threads.
+    private var key = pthread_key_t()
+    private let valid: Bool
+
+    init() {
+        valid = pthread_key_create(&key, { p in
+            if let p { Unmanaged<Entry>.fromOpaque(p).release() }
+        }) == 0
+    }
+
+    deinit { if valid { pthread_key_delete(key) } }
 
     func now() -> String {
         let second = Glibc.time(nil)
-        return last.withLock { last in
-            if last.second != second { last = (second, httpDate(second)) }
-            return last.text
+        guard valid else { return httpDate(second) }
+        let entry: Entry
+        if let p = pthread_getspecific(key) {
+            entry = Unmanaged<Entry>.fromOpaque(p).takeUnretainedValue()
+        } else {
+            entry = Entry()
+            _ = pthread_setspecific(key, Unmanaged.passRetained(entry).toOpaque())
         }
+        if entry.second != second {
+            entry.second = second
+            entry.text = httpDate(second)
+        }
+        return entry.text
     }
 }
 

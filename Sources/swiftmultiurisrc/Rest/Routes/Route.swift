@@ -136,17 +136,17 @@ enum BuiltInRoutes {
 
 /// JSON of one source, shared by stream-info and the stream add/remove answers.
 func streamInfoJSON(_ info: StreamInfo) -> JSONValue {
-    var o = JSONObject()
-    o["source_id"] = .integer(Int64(info.sourceId))
-    o["camera_id"] = .string(info.cameraId)
-    o["camera_name"] = .string(info.cameraName)
-    o["uri"] = .string(info.maskedUri)
-    o["state"] = .string(info.state.rawValue)
-    // A frame counter beyond Int64 is not going to happen; clamp rather than trap.
-    o["frames_out"] = .integer(info.framesOut > UInt64(Int64.max) ? Int64.max : Int64(info.framesOut))
-    o["fps"] = .real(info.fps)
-    o["last_error"] = info.lastError.map { .string($0) } ?? .null
-    return .object(o)
+    .object(JSONObject([
+        "source_id": .integer(Int64(info.sourceId)),
+        "camera_id": .string(info.cameraId),
+        "camera_name": .string(info.cameraName),
+        "uri": .string(info.maskedUri),
+        "state": .string(info.state.rawValue),
+        // A frame counter beyond Int64 is not going to happen; clamp rather than trap.
+        "frames_out": .integer(info.framesOut > UInt64(Int64.max) ? Int64.max : Int64(info.framesOut)),
+        "fps": .real(info.fps),
+        "last_error": info.lastError.map { .string($0) } ?? .null,
+    ]))
 }
 
 /// The `version` of GET /version.
