@@ -355,6 +355,12 @@ gsb_release_free_memory (void)
   malloc_trim (0);
 }
 
+gsize
+gsb_heap_in_use (void)
+{
+  return mallinfo2 ().uordblks;
+}
+
 void
 gsb_element_mark_source (GstElement * element)
 {

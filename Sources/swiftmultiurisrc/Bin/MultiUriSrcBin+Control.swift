@@ -75,7 +75,7 @@ extension MultiUriSrcBin: StreamControl {
                 if isDecoder(e) { applyDecoderProperties(e, dropFrameInterval: n, skipFrames: nil, lowLatency: nil, settings: s) }
             }
         case let .skipFrames(n):
-            slot.context.withLock { $0 }?.keyFramesOnly.store(n == 2, ordering: .relaxed)
+            slot.keyFramesOnly.store(n == 2, ordering: .relaxed)
             forEachElement(in: branch.bin.ptr) { e in
                 if isDecoder(e) { applyDecoderProperties(e, dropFrameInterval: nil, skipFrames: n, lowLatency: nil, settings: s) }
             }

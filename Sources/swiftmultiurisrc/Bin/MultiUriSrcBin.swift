@@ -276,7 +276,8 @@ final class MultiUriSrcBin: @unchecked Sendable {
         if let replacing { forget(replacing) }
 
         let slot = SourceSlot(sourceId: sourceId, sensorId: request.cameraId, sensorName: request.cameraName,
-                              uri: request.uri, options: s.resolved(request.options))
+                              uri: request.uri, options: s.resolved(request.options),
+                              keyFramesOnly: s.decSkipFrames == 2)
         try attach(slot, settings: s, register: true)
         postStreamMessage("stream-add", slot)
         binLog.info(element.raw, "added source \(sourceId) (\(request.cameraId)) \(slot.maskedUri)")
@@ -301,11 +302,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
         let (muxer, playing) = state.withLock { st in (st?.muxer, st?.playing ?? false) }
         guard let muxer else { branch.releaseBuildReference(); throw .unavailable("element is not running") }
 
-        // skip-frames set at run time survives a reconnection.
-        let keyFramesOnly = slot.context.withLock { $0 }?.keyFramesOnly.load(ordering: .relaxed)
-            ?? (s.decSkipFrames == 2)
-        let context = SourceContext(bin: self, slot: slot, keyFramesOnly: keyFramesOnly)
-        slot.context.withLock { $0 = context }
+        let context = SourceContext(bin: self, slot: slot)
         configureDecoder(branch, context: context)
         gst_element_set_locked_state(branch.bin.ptr, 1)
         gst_bin_add(binRef, branch.bin.ptr)

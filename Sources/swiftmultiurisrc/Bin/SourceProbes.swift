@@ -12,13 +12,10 @@ final class SourceContext: @unchecked Sendable {
     /// on its src pad).
     /// Streaming thread only.
     let segment = Mutex(SegmentBox())
-    /// skip-frames = 2: drop every delta unit before the decoder.
-    let keyFramesOnly: Atomic<Bool>
 
-    init(bin: MultiUriSrcBin, slot: SourceSlot, keyFramesOnly: Bool) {
+    init(bin: MultiUriSrcBin, slot: SourceSlot) {
         self.bin = bin
         self.slot = slot
-        self.keyFramesOnly = Atomic(keyFramesOnly)
     }
 
     /// A retained pointer for C user_data, released by `releaseCallback`.

@@ -90,7 +90,7 @@ extension MultiUriSrcBin {
         if let sink = gst_element_get_static_pad(child, "sink") {
             gst_pad_add_probe(sink, GST_PAD_PROBE_TYPE_BUFFER, { _, info, data in
                 guard let context = SourceContext.from(data), let info,
-                      context.keyFramesOnly.load(ordering: .relaxed),
+                      context.slot.keyFramesOnly.load(ordering: .relaxed),
                       let buffer = gsb_probe_info_buffer(info) else { return GST_PAD_PROBE_OK }
                 return gst_buffer_has_flags(buffer, GST_BUFFER_FLAG_DELTA_UNIT) != 0 ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK
             }, context.retainedPointer(), SourceContext.releaseCallback)

@@ -26,16 +26,19 @@ final class SourceSlot: @unchecked Sendable {
     /// Frames seen at the decoder output, for drop-frame-interval. Streaming
     /// thread only.
     let dropper: Mutex<FrameDropper>
-    /// The probes' and signal handlers' shared context, one per build of
-    /// the branch.
-    let context = Mutex<SourceContext?>(nil)
+    /// skip-frames = 2 (key frames only) for this source: set at run time by
+    /// dec/skip-frames, kept across reconnections. Read by the probe before
+    /// the decoder. (The slot does not hold its SourceContext: the context
+    /// holds the slot, and probes hold the context.)
+    let keyFramesOnly: Atomic<Bool>
     /// Signalled at each first frame after a (re)start, so that an add
     /// waiting for its first frame answers at once rather than at its next
     /// poll.
     let firstFrame = DispatchSemaphore(value: 0)
 
     init(sourceId: UInt32, sensorId: String, sensorName: String, uri: String,
-         options: ResolvedSourceOptions) {
+         options: ResolvedSourceOptions, keyFramesOnly: Bool) {
+        self.keyFramesOnly = Atomic(keyFramesOnly)
         self.sourceId = sourceId
         self.sensorId = sensorId
         self.sensorName = sensorName

@@ -5,7 +5,15 @@
 //
 //   swiftmultiurisrc-soak add-remove <cycles> <uri>
 //
-// Prints one line `cycles=N seconds=S rss_kb_before=A rss_kb_after=B fds_before=C fds_after=D`.
+// SOAK_WARMUP (default 1) cycles run first and are not measured: the first
+// sources' threads make glibc create its per-thread arenas, a one-time cost
+// that is not growth. Prints one line `cycles=N seconds=S rss_kb_start=R
+// rss_kb_before=A rss_kb_after=B fds_before=C fds_after=D bus_errors=E`
+// (start: after the first warm-up cycle, which loads the decoders). RSS
+// wanders by a megabyte or two from cycle to cycle (arenas, cached thread
+// stacks): before and after are medians of samples taken every 10 cycles
+// over the first and the last tenth of the cycles (at least one sample).
+// SOAK_TRACE_RSS=1 prints RSS and live heap every 100 cycles.
 import CGStreamer
 import Glibc
 import GstSwiftBridge
@@ -19,6 +27,20 @@ func rssKb() -> Int {
     let parts = text.split(separator: " ")
     guard parts.count >= 2, let pages = Int(parts[1]) else { return -1 }
     return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / 1024
+}
+
+/// Open descriptors once the count holds still: a server connection closes
+/// a moment after its client read the answer (civetweb shuts the socket
+/// down, then closes it), so a count taken at once may see it. Bounded: 2 s.
+func settledFds() -> Int {
+    var last = openFds(), same = 0
+    for _ in 0..<100 where same < 5 {
+        usleep(20_000)
+        let now = openFds()
+        same = now == last ? same + 1 : 0
+        last = now
+    }
+    return last
 }
 
 func openFds() -> Int {
@@ -120,12 +142,29 @@ var errorsOnBus = 0
     let removed = post(port: port, path: "/api/v1/stream/remove", body: body("cam\(i)", "", "camera_remove", wait: false))
     guard removed == 200 else { fail("cycle \(i): stream/remove answered \(removed)") }
 }
+let warmup = max(1, Int(String(cString: getenv("SOAK_WARMUP") ?? strdup("1"))) ?? 1)
+// The first cycle loads the decoders' plugins and libraries: start after it.
 cycle(-1)
-let rssBefore = rssKb(), fdsBefore = openFds()
+let rssStart = rssKb()
+for i in 1..<warmup { cycle(-1 - i) }
+let fdsBefore = settledFds()
+var rssSamples: [(cycle: Int, kb: Int)] = [(0, rssKb())]
 let start = g_get_monotonic_time()
-for i in 0..<cycles { cycle(i) }
+for i in 0..<cycles {
+    cycle(i)
+    if i % 10 == 9 { rssSamples.append((i + 1, rssKb())) }
+    if getenv("SOAK_TRACE_RSS") != nil, i % 100 == 99 { print("rss_kb[\(i + 1)]=\(rssKb()) heap_in_use_kb=\(gsb_heap_in_use() / 1024)") }
+}
 let seconds = Double(g_get_monotonic_time() - start) / 1e6
-let rssAfter = rssKb(), fdsAfter = openFds()
+let fdsAfter = settledFds()
+func medianKb(_ samples: ArraySlice<(cycle: Int, kb: Int)>) -> Int {
+    let sorted = samples.map(\.kb).sorted()
+    return sorted.isEmpty ? -1 : sorted[sorted.count / 2]
+}
+let tenth = max(1, cycles / 10)
+let rssBefore = medianKb(rssSamples.filter { $0.cycle <= tenth }[...])
+let lastTenth = rssSamples.filter { $0.cycle >= cycles - tenth }
+let rssAfter = medianKb(lastTenth.isEmpty ? rssSamples.suffix(1) : lastTenth[...])
 if getenv("SOAK_LIST_FDS") != nil, let dir = opendir("/proc/self/fd") {
     while let entry = readdir(dir) {
         let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
@@ -141,5 +180,5 @@ gst_element_set_state(pipeline, GST_STATE_NULL)
 if getenv("SOAK_LEAK") != nil { gst_object_ref(UnsafeMutableRawPointer(pipeline)) }
 gst_object_unref(UnsafeMutableRawPointer(bus))
 gst_object_unref(UnsafeMutableRawPointer(pipeline))
-print("cycles=\(cycles) seconds=\(seconds) rss_kb_before=\(rssBefore) rss_kb_after=\(rssAfter) fds_before=\(fdsBefore) fds_after=\(fdsAfter) bus_errors=\(errorsOnBus)")
+print("cycles=\(cycles) seconds=\(seconds) rss_kb_start=\(rssStart) rss_kb_before=\(rssBefore) rss_kb_after=\(rssAfter) fds_before=\(fdsBefore) fds_after=\(fdsAfter) bus_errors=\(errorsOnBus)")
 gst_deinit()

@@ -168,6 +168,9 @@ G_END_DECLS
 G_BEGIN_DECLS
 /* malloc_trim(0): glibc's malloc.h is not part of Swift's Glibc module. */
 void gsb_release_free_memory (void);
+/* Bytes malloc has handed out and not got back (mallinfo2, main arena only:
+ * run with MALLOC_ARENA_MAX=1 to see all). For the soak tool. */
+gsize gsb_heap_in_use (void);
 G_END_DECLS
 
 G_BEGIN_DECLS
