@@ -6,8 +6,9 @@
 #   bash scripts/benchmark.sh [--only P1,P2,P3,P4,P5,P6]
 #
 # Environment: BENCH_P1_REQUESTS, BENCH_P2_RUNS, BENCH_P3_SOURCES, BENCH_P3_SECONDS (10),
-# BENCH_P4_SECONDS, BENCH_P4_CLIENTS, BENCH_P5_CYCLES (1000), BENCH_P6_MAX (32),
-# BENCH_P6_SECONDS (5), BENCH_P6_BUDGET (180), KEEP_TMP=1 keeps the clip and the registry,
+# BENCH_P3_RUNS (3), BENCH_P4_SECONDS (6), BENCH_P4_CLIENTS, BENCH_P5_CYCLES (1000),
+# BENCH_P5_WARMUP (100), BENCH_P6_MAX (32), BENCH_P6_SECONDS (5), BENCH_P6_BUDGET (180),
+# BENCH_FUZZ_SECONDS (60), KEEP_TMP=1 keeps the clip and the registry,
 # BENCH_SCRATCH (.build-bench) is SwiftPM's scratch path.
 set -euo pipefail
 
