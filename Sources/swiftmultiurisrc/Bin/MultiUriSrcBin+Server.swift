@@ -15,6 +15,8 @@ extension MultiUriSrcBin {
                 return nil
             }
             configuration.token = s.restToken.isEmpty ? nil : s.restToken
+            configuration.corsOrigins = s.corsOrigins
+            configuration.allowedHosts = s.allowedHosts
             return try RestServer(configuration: configuration, control: self, category: restLog)
         } catch {
             throw .unavailable("REST server (properties ip-address and port): \(error)")

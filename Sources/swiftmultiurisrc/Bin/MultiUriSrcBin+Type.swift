@@ -108,6 +108,12 @@ extension MultiUriSrcBin {
             case .sourceFactory: s.sourceFactory = str().isEmpty ? "uridecodebin3" : str()
             case .enablePadding: s.enablePadding = g_value_get_boolean(value) != 0
             case .restToken: s.restToken = str()
+            case .corsOrigins: s.corsOrigins = splitList(GValueAccess.string(value)).filter { !$0.isEmpty }
+            case .allowedHosts: s.allowedHosts = splitList(GValueAccess.string(value)).filter { !$0.isEmpty }
+            case .allowedUriSchemes:
+                s.allowedUriSchemes = splitList(GValueAccess.string(value)).filter { !$0.isEmpty }.map { $0.lowercased() }
+            case .fileRoot: s.fileRoot = str()
+            case .allowLinkLocal: s.allowLinkLocal = g_value_get_boolean(value) != 0
             }
         }
     }
@@ -145,6 +151,11 @@ extension MultiUriSrcBin {
         case .sourceFactory: g_value_set_string(value, s.sourceFactory)
         case .enablePadding: g_value_set_boolean(value, s.enablePadding.gboolean)
         case .restToken: g_value_set_string(value, s.restToken)
+        case .corsOrigins: g_value_set_string(value, s.corsOrigins.joined(separator: ","))
+        case .allowedHosts: g_value_set_string(value, s.allowedHosts.joined(separator: ","))
+        case .allowedUriSchemes: g_value_set_string(value, s.allowedUriSchemes.joined(separator: ","))
+        case .fileRoot: g_value_set_string(value, s.fileRoot)
+        case .allowLinkLocal: g_value_set_boolean(value, s.allowLinkLocal.gboolean)
         }
     }
 }

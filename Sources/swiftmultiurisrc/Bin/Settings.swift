@@ -36,6 +36,16 @@ struct Settings: Sendable {
     var sourceFactory = "uridecodebin3"
     var enablePadding = false
     var restToken = ""
+    /// Origins whose browser requests are served (exact `scheme://host[:port]`).
+    var corsOrigins: [String] = []
+    /// Host header values accepted besides the bound address and localhost.
+    var allowedHosts: [String] = []
+    /// URI schemes `stream/add` accepts (uri-list is the application's and is not checked).
+    var allowedUriSchemes: [String] = ["file", "rtsp", "rtsps", "http", "https"]
+    /// When set, file URIs added over REST must resolve to a regular file inside it.
+    var fileRoot = ""
+    /// Lets `stream/add` reach link-local and cloud metadata addresses.
+    var allowLinkLocal = false
 
     /// Per-source options resolved against these defaults.
     func resolved(_ options: SourceOptions) -> ResolvedSourceOptions {
@@ -63,12 +73,13 @@ enum BinProperty: UInt32, CaseIterable {
     case dropFrameInterval, decSkipFrames, disablePassthrough, configFilePath
     case lowLatencyMode, disableAudio, gpuId, cudadecMemtype, numExtraSurfaces
     case muxer, sourceFactory, enablePadding, restToken
+    case corsOrigins, allowedHosts, allowedUriSchemes, fileRoot, allowLinkLocal
 
     /// Properties that take effect while PLAYING (read when used).
     var mutablePlaying: Bool {
         switch self {
         case .uriList, .sensorIdList, .sensorNameList, .mode, .ipAddress, .port, .muxer,
-             .width, .height, .enablePadding, .restToken:
+             .width, .height, .enablePadding, .restToken, .corsOrigins, .allowedHosts:
             false
         default:
             true
@@ -181,6 +192,26 @@ enum BinProperty: UInt32, CaseIterable {
         case .restToken:
             .string(name: "rest-token", nick: "REST token",
                     blurb: "When set, REST requests need the header 'Authorization: Bearer <token>'", defaultValue: nil)
+        case .corsOrigins:
+            .string(name: "cors-origins", nick: "CORS origins",
+                    blurb: "Comma separated origins (scheme://host[:port]) whose browser requests are served; a request with any other Origin header is refused (403). Empty: no cross-origin request is served",
+                    defaultValue: nil)
+        case .allowedHosts:
+            .string(name: "allowed-hosts", nick: "Allowed hosts",
+                    blurb: "Comma separated Host header values accepted besides the bound address and localhost (against DNS rebinding); other Host headers get 403",
+                    defaultValue: nil)
+        case .allowedUriSchemes:
+            .string(name: "allowed-uri-schemes", nick: "Allowed URI schemes",
+                    blurb: "Comma separated URI schemes that stream/add accepts (uri-list is not checked)",
+                    defaultValue: "file,rtsp,rtsps,http,https")
+        case .fileRoot:
+            .string(name: "file-root", nick: "File root",
+                    blurb: "When set, file URIs added over REST must name a regular file inside this folder (symbolic links resolved); others are refused (403) without saying whether they exist",
+                    defaultValue: nil)
+        case .allowLinkLocal:
+            .bool(name: "allow-link-local", nick: "Allow link-local sources",
+                  blurb: "Let stream/add reach link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, metadata host names); refused (403) by default",
+                  defaultValue: false)
         }
     }
 }

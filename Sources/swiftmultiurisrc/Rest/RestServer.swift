@@ -19,6 +19,12 @@ struct RestServerConfiguration: Sendable, Equatable {
     var keepAliveTimeoutMs: Int = 2_000
     /// When set, requests need `Authorization: Bearer <token>` (401 otherwise).
     var token: String? = nil
+    /// Origins (exact `scheme://host[:port]`, compared case-insensitively)
+    /// whose browser requests are served; any other Origin header is refused.
+    var corsOrigins: [String] = []
+    /// Host header values accepted besides the bound address, localhost and
+    /// 127.0.0.1 (with or without the port); others are refused.
+    var allowedHosts: [String] = []
     /// Larger bodies are refused with 413 before they are read.
     var maxBodyBytes: Int = 64 * 1024
     /// How long `stop()` lets requests in flight finish and answer. Longer
