@@ -30,7 +30,12 @@ extension MultiUriSrcBin: StreamControl {
     }
 
     func removeStream(cameraId: String, url: String?) throws(ControlError) -> StreamInfo {
-        try onControl { () throws(ControlError) in try removeStreamOnQueue(cameraId: cameraId, url: url) }
+        let (info, teardown) = try onControl { () throws(ControlError) in
+            try removeStreamOnQueue(cameraId: cameraId, url: url)
+        }
+        // Off the control queue: other requests go on while this one waits.
+        if let teardown { awaitTeardowns([teardown], timeoutMs: Self.removalTeardownWaitMs) }
+        return info
     }
 
     func streams() -> [StreamInfo] {

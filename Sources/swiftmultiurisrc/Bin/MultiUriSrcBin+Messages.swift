@@ -45,6 +45,10 @@ extension MultiUriSrcBin {
             let reason = takeGString(text) ?? "unknown error"
             let details = takeGString(debug)
             gsb_message_unref(message)
+            if slot.runtime.withLock({ $0.detaching }) {
+                binLog.debug(element.raw, "source \(slot.sourceId) is leaving; its error is not a failure: \(reason)")
+                return
+            }
             if slot.isNetworkCamera, settings.withLock({ $0.rtspReconnectInterval > 0 }) {
                 cameraLost(slot, reason: reason)
                 return

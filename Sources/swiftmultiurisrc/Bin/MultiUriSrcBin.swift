@@ -31,6 +31,11 @@ final class MultiUriSrcBin: @unchecked Sendable {
     /// Serializes every pipeline change (see the type's comment).
     let controlQueue = DispatchQueue(label: "swiftmultiurisrcbin.control")
     private static let onControlQueue = DispatchSpecificKey<Bool>()
+    /// How long a removal over REST waits for the source's elements to stop
+    /// before answering (they go on stopping after that, or are reported).
+    static let removalTeardownWaitMs = 2_000
+    /// How long READY→NULL waits for every source's elements together.
+    static let stopTeardownWaitMs = 3_000
 
     /// What exists between READY and NULL.
     struct State: @unchecked Sendable {
@@ -181,9 +186,12 @@ final class MultiUriSrcBin: @unchecked Sendable {
     private func stop() {
         guard let old = state.withLock({ s -> State? in defer { s = nil }; return s }) else { return }
         stopReconnectWatchdog(old.watchdog)
-        for slot in old.slots.values.sorted(by: { $0.sourceId < $1.sourceId }) {
+        let teardowns = old.slots.values.sorted(by: { $0.sourceId < $1.sourceId }).compactMap { slot in
             detach(slot, pushLifecycle: false)
         }
+        // Bounded: a source stuck for good must not keep the application
+        // from stopping (SIGINT, app/quit).
+        awaitTeardowns(teardowns, timeoutMs: Self.stopTeardownWaitMs)
         gst_ghost_pad_set_target(cast(srcPad.ptr, to: GstGhostPad.self), nil)
         downstream.clear()
         for e in old.muxer.elements.reversed() {
@@ -302,7 +310,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
         let (muxer, playing) = state.withLock { st in (st?.muxer, st?.playing ?? false) }
         guard let muxer else { branch.releaseBuildReference(); throw .unavailable("element is not running") }
 
-        let context = SourceContext(bin: self, slot: slot)
+        let context = SourceContext(bin: self, slot: slot, progress: branch.progress)
         configureDecoder(branch, context: context)
         gst_element_set_locked_state(branch.bin.ptr, 1)
         gst_bin_add(binRef, branch.bin.ptr)
@@ -330,6 +338,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
             rt.offset = 0
             rt.attachedAt = now
             rt.lossPending = false
+            rt.detaching = false
             rt.lastStreamStartId = nil
         }
         slot.branch.withLock { $0 = branch }
@@ -341,8 +350,10 @@ final class MultiUriSrcBin: @unchecked Sendable {
         setSourceState(slot, branch, gsb_element_current_state(element.ptr))
     }
 
-    /// Removes a source for good; runs on the control queue.
-    func removeStreamOnQueue(cameraId: String, url: String?) throws(ControlError) -> StreamInfo {
+    /// Removes a source for good; runs on the control queue. The returned
+    /// teardown (nil when the source had no elements left) is for the
+    /// caller to wait on, off the queue.
+    func removeStreamOnQueue(cameraId: String, url: String?) throws(ControlError) -> (StreamInfo, BranchTeardown?) {
         guard !cameraId.isEmpty else { throw .badRequest(field: "camera_id", detail: "must not be empty") }
         let slot: SourceSlot? = state.withLock { st in st?.slots.values.first { $0.sensorId == cameraId } }
         guard let slot else { throw .notFound("no stream with camera_id '\(cameraId)'") }
@@ -350,38 +361,58 @@ final class MultiUriSrcBin: @unchecked Sendable {
             throw .conflict("camera_url does not match the url of camera_id '\(cameraId)'")
         }
         let info = slot.info()
-        detach(slot, pushLifecycle: true)
+        let teardown = detach(slot, pushLifecycle: true)
         forget(slot)
         postStreamMessage("stream-remove", slot)
         applyLayout()
         binLog.info(element.raw, "removed source \(slot.sourceId) (\(cameraId))")
-        return info
+        return (info, teardown)
     }
 
     /// Takes a source's elements out of the pipeline; the slot itself stays
-    /// (with its state) until `forget`. Runs on the control queue.
-    func detach(_ slot: SourceSlot, pushLifecycle lifecycle: Bool) {
-        guard let branch = slot.branch.withLock({ $0 }) else { return }
+    /// (with its state) until `forget`. Runs on the control queue and never
+    /// waits for the source's threads: the elements leave the bin and the
+    /// muxer first (neither waits on a streaming thread stuck upstream), and
+    /// go to NULL on a thread of their own (BranchTeardown), which callers
+    /// may wait for with a bound.
+    @discardableResult
+    func detach(_ slot: SourceSlot, pushLifecycle lifecycle: Bool) -> BranchTeardown? {
+        guard let branch = slot.branch.withLock({ $0 }) else { return nil }
         let muxer = state.withLock { $0?.muxer }
+        // Errors the dying source posts from now on are not failures.
+        slot.runtime.withLock { $0.detaching = true }
         if lifecycle { pushLifecycle(.streamEos(sourceId: slot.sourceId)) }
-        // NULL first: the source's threads stop, so nothing is pushing into
-        // the muxer pad when it is released. The branch stays known until
-        // then, so late errors of the dying source are still recognised.
-        gst_element_set_state(branch.bin.ptr, GST_STATE_NULL)
+        // Ours from here: the bin drops its reference in gst_bin_remove,
+        // which also unlinks the source from its muxer pad and takes it off
+        // our bus, without touching its state.
+        gst_object_ref(branch.bin.raw)
+        gst_bin_remove(binRef, branch.bin.ptr)
         slot.branch.withLock { $0 = nil }
         if let muxPad = branch.muxPad {
-            gst_pad_unlink(branch.srcPad.ptr, muxPad.ptr)
+            // Unlinked already: no new data comes, and the release waits only
+            // for a push already inside the muxer.
             if let muxer { gst_element_release_request_pad(muxer.element.ptr, muxPad.ptr) }
             gst_object_unref(muxPad.raw)
         }
-        gst_bin_remove(binRef, branch.bin.ptr)
         // GstBin drops the SOURCE flag with its last source child.
         gsb_element_mark_source(element.ptr)
-        // The source's threads freed their frames into glibc arenas of their
-        // own, which glibc keeps; hand the free pages back to the system.
-        gsb_release_free_memory()
         if lifecycle { pushLifecycle(.padDeleted(sourceId: slot.sourceId)) }
         binLog.debug(element.raw, "detached source \(slot.sourceId)")
+        return BranchTeardown.start(branch.bin, progress: branch.progress, sourceId: slot.sourceId)
+    }
+
+    /// Waits for teardowns, at most `timeoutMs` for all of them together,
+    /// and reports the sources whose elements did not stop in time: they
+    /// are left to their stuck threads, outside the pipeline.
+    func awaitTeardowns(_ teardowns: [BranchTeardown], timeoutMs: Int) {
+        let deadline = g_get_monotonic_time() + gint64(timeoutMs) * 1000
+        for teardown in teardowns {
+            let left = Int(max(0, deadline - g_get_monotonic_time()) / 1000)
+            if teardown.wait(timeoutMs: left) { continue }
+            postWarning(.resource, code: GST_RESOURCE_ERROR_CLOSE.rawValue,
+                        text: "source \(teardown.sourceId): its elements did not stop within \(timeoutMs) ms and were abandoned (a streaming thread is blocked, e.g. in a read)",
+                        debug: nil)
+        }
     }
 
     private func forget(_ slot: SourceSlot) {

@@ -39,6 +39,8 @@ struct SourceBranch: @unchecked Sendable {
     let srcPad: ObjectRef<GstPad>
     /// The muxer's request pad this source feeds; nil once released.
     var muxPad: ObjectRef<GstPad>?
+    /// Whether the decoder exposed a pad yet (the teardown waits for it).
+    let progress = BranchProgress()
 
     enum BuildError: Error {
         case missingElement(String)

@@ -8,14 +8,17 @@ import swiftcustomevents
 final class SourceContext: @unchecked Sendable {
     weak var bin: MultiUriSrcBin?
     let slot: SourceSlot
+    /// The progress of the elements these probes and handlers belong to.
+    let progress: BranchProgress
     /// The segment of the frames entering the capsfilter (before the offset
     /// on its src pad).
     /// Streaming thread only.
     let segment = Mutex(SegmentBox())
 
-    init(bin: MultiUriSrcBin, slot: SourceSlot) {
+    init(bin: MultiUriSrcBin, slot: SourceSlot, progress: BranchProgress) {
         self.bin = bin
         self.slot = slot
+        self.progress = progress
     }
 
     /// A retained pointer for C user_data, released by `releaseCallback`.

@@ -10,8 +10,9 @@ extension MultiUriSrcBin {
 
         typealias PadAdded = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<GstPad>?, UnsafeMutableRawPointer?) -> Void
         let padAdded: PadAdded = { _, pad, data in
-            guard let pad, let context = SourceContext.from(data), let bin = context.bin else { return }
-            bin.linkDecodedPad(pad, slot: context.slot)
+            guard let pad, let context = SourceContext.from(data) else { return }
+            context.progress.markExposed()
+            context.bin?.linkDecodedPad(pad, slot: context.slot)
         }
         _ = gsb_signal_connect(decoder, "pad-added", unsafeBitCast(padAdded, to: GCallback.self),
                                context.retainedPointer(), SourceContext.releaseClosure)

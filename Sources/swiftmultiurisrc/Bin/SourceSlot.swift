@@ -103,6 +103,9 @@ struct SourceRuntime: Sendable {
     var attachedAt: gint64 = 0
     /// An error of the current elements was seen; their removal is queued.
     var lossPending = false
+    /// The current elements are leaving (removal, error, EOS, reconnect):
+    /// what they post on the way out is not a failure of the source.
+    var detaching = false
     /// The stream-start id last announced downstream as STREAM_START.
     var lastStreamStartId: String?
 

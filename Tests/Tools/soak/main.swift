@@ -14,6 +14,9 @@
 // stacks): before and after are medians of samples taken every 10 cycles
 // over the first and the last tenth of the cycles (at least one sample).
 // SOAK_TRACE_RSS=1 prints RSS and live heap every 100 cycles.
+// SOAK_IMMEDIATE_REMOVE=1 removes each source as soon as its add is answered,
+// without waiting for its first frame: removal then meets the source while it
+// is still typefinding or prerolling (the path that once froze the bin).
 import CGStreamer
 import Glibc
 import GstSwiftBridge
@@ -135,9 +138,11 @@ var errorsOnBus = 0
     }
 }
 
+let immediateRemove = getenv("SOAK_IMMEDIATE_REMOVE") != nil
+
 @MainActor func cycle(_ i: Int) {
     defer { drainBus() }
-    let added = post(port: port, path: "/api/v1/stream/add", body: body("cam\(i)", uri, "camera_add", wait: true))
+    let added = post(port: port, path: "/api/v1/stream/add", body: body("cam\(i)", uri, "camera_add", wait: !immediateRemove))
     guard added == 200 else { fail("cycle \(i): stream/add answered \(added)") }
     let removed = post(port: port, path: "/api/v1/stream/remove", body: body("cam\(i)", "", "camera_remove", wait: false))
     guard removed == 200 else { fail("cycle \(i): stream/remove answered \(removed)") }

@@ -1,0 +1,95 @@
+import CGStreamer
+import Dispatch
+import GstSwiftBridge
+import Synchronization
+
+/// How far one set of a source's elements got: whether its decoder exposed
+/// a pad. Set from a streaming thread, read by the teardown.
+final class BranchProgress: Sendable {
+    private let exposedFlag = Atomic<Bool>(false)
+    private let exposedSignal = DispatchSemaphore(value: 0)
+
+    var exposed: Bool { exposedFlag.load(ordering: .acquiring) }
+
+    func markExposed() {
+        guard !exposedFlag.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        exposedSignal.signal()
+    }
+
+    /// Waits at most `timeoutMs` for the first exposed pad.
+    func waitExposed(timeoutMs: Int) -> Bool {
+        if exposed { return true }
+        return exposedSignal.wait(timeout: .now() + .milliseconds(timeoutMs)) == .success
+    }
+}
+
+/// Takes a source's elements, already out of the bin and unlinked, to NULL
+/// on a thread of their own.
+///
+/// Why not on the control queue: setting a source to NULL waits for its
+/// streaming threads, and some never come back: a filesrc blocked in a read
+/// of a device or FIFO, or urisourcebin 1.22 deadlocking with its own
+/// typefind thread when NULL meets a typefind in progress (both seen in
+/// tests). On the control queue that froze every stream and the whole REST
+/// API. Here it costs one stuck thread and the source's elements, which are
+/// then reported as abandoned; the pipeline and every other source go on.
+final class BranchTeardown: Sendable {
+    let sourceId: UInt32
+    private let finished = DispatchSemaphore(value: 0)
+    private let done = Atomic<Bool>(false)
+
+    private init(sourceId: UInt32) { self.sourceId = sourceId }
+
+    /// How long a teardown lets a decoder that is still finding its
+    /// stream's type finish that first. GStreamer 1.22's parsebin and
+    /// urisourcebin deadlock when NULL meets their typefind's have-type
+    /// handler (the handler waits for a lock the state change holds, the
+    /// state change waits for the handler's thread); once a pad is exposed,
+    /// that handler has returned. A source that never gets there (missing
+    /// file, camera that never answers) costs this wait, off every queue.
+    static let typefindGraceMs = 1_000
+
+    /// Starts the teardown of `bin`, taking over the caller's reference.
+    static func start(_ bin: ObjectRef<GstElement>, progress: BranchProgress, sourceId: UInt32) -> BranchTeardown {
+        let teardown = BranchTeardown(sourceId: sourceId)
+        let started = spawnDetachedThread(named: "swift-teardown") {
+            // Streaming threads exist from READY→PAUSED on, also while
+            // that change is still pending.
+            var current = GST_STATE_VOID_PENDING, pending = GST_STATE_VOID_PENDING
+            gst_element_get_state(bin.ptr, &current, &pending, 0)
+            if max(current.rawValue, pending.rawValue) >= GST_STATE_PAUSED.rawValue {
+                _ = progress.waitExposed(timeoutMs: typefindGraceMs)
+            }
+            gst_element_set_state(bin.ptr, GST_STATE_NULL)
+            gst_object_unref(bin.raw)
+            // The source's threads freed their frames into glibc arenas of
+            // their own, which glibc keeps; hand the free pages back.
+            gsb_release_free_memory()
+            teardown.finish()
+        }
+        if !started {
+            // No thread to spare: tear down here rather than leak.
+            binLog.warning(nil, "source \(sourceId): no thread for its teardown, stopping it inline")
+            gst_element_set_state(bin.ptr, GST_STATE_NULL)
+            gst_object_unref(bin.raw)
+            teardown.finish()
+        }
+        return teardown
+    }
+
+    private func finish() {
+        done.store(true, ordering: .releasing)
+        finished.signal()
+    }
+
+    var isDone: Bool { done.load(ordering: .acquiring) }
+
+    /// Waits at most `timeoutMs`; true once the elements are in NULL and freed.
+    func wait(timeoutMs: Int) -> Bool {
+        if isDone { return true }
+        guard finished.wait(timeout: .now() + .milliseconds(max(0, timeoutMs))) == .success else { return false }
+        // Let a second waiter through too.
+        finished.signal()
+        return true
+    }
+}
