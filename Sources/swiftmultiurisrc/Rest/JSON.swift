@@ -117,6 +117,12 @@ enum JSONCodec {
     /// at the top (no JSON_DECODE_ANY).
     static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
         if bytes.isEmpty { throw JSONParseError(detail: "empty body, expected a JSON object") }
+        // jansson parses recursively: a 1 KB body of "[" overflows the
+        // 100 KB stack of a civetweb worker before `convert` could count
+        // levels. This scan bounds jansson's recursion to maxDepth + 1.
+        if nestsDeeper(than: maxDepth + 1, bytes) {
+            throw JSONParseError(detail: "nested deeper than \(maxDepth) levels")
+        }
         var error = json_error_t()
         let root: UnsafeMutablePointer<json_t>? = bytes.withUnsafeBufferPointer { buf in
             buf.baseAddress.flatMap { base in
@@ -133,6 +139,43 @@ enum JSONCodec {
         }
         defer { gsb_json_decref(root) }
         return try convert(root, depth: 0)
+    }
+
+    /// True when arrays and objects in `bytes` open more than `limit`
+    /// levels at once. One linear pass without recursion: brackets inside
+    /// strings (escapes included) don't count; the bytes need not be valid
+    /// JSON, jansson judges that afterwards.
+    static func nestsDeeper(than limit: Int, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { buf in
+            var open = 0
+            var inString = false
+            var escaped = false
+            for b in buf {
+                if inString {
+                    if escaped {
+                        escaped = false
+                    } else if b == UInt8(ascii: "\\") {
+                        escaped = true
+                    } else if b == UInt8(ascii: "\"") {
+                        inString = false
+                    }
+                    continue
+                }
+                switch b {
+                case UInt8(ascii: "\""):
+                    inString = true
+                case UInt8(ascii: "["), UInt8(ascii: "{"):
+                    open += 1
+                    if open > limit { return true }
+                case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                    // Unbalanced closers are jansson's error to report.
+                    if open > 0 { open -= 1 }
+                default:
+                    break
+                }
+            }
+            return false
+        }
     }
 
     private static func convert(_ json: UnsafeMutablePointer<json_t>, depth: Int) throws(JSONParseError) -> JSONValue {
