@@ -295,7 +295,20 @@ import swiftcustomevents
     @Test func addressResolution() throws {
         #expect(try RestServer.resolve("localhost") == "127.0.0.1")
         #expect(try RestServer.resolve("127.0.0.1") == "127.0.0.1")
-        #expect(try RestServer.resolve("") == "0.0.0.0")
+        #expect(try RestServer.resolve("0.0.0.0") == "0.0.0.0")
+        // Only 0.0.0.0 means every interface: an empty or wildcard address
+        // is a typed error, not a silent bind-all.
+        for blank in ["", " ", "\t", "*", " * "] {
+            #expect(throws: RestServerError.invalidAddress("\(blank) (empty or \"*\"; use 0.0.0.0 for every interface)")) {
+                _ = try RestServer.resolve(blank)
+            }
+        }
+        #expect(throws: RestServerError.invalidAddress("127.0.0.1:80 (an address without port; the port is the port property)")) {
+            _ = try RestServer.resolve("127.0.0.1:80")
+        }
+        #expect(throws: RestServerError.invalidAddress("localhost:9000 (an address without port; the port is the port property)")) {
+            _ = try RestServer.resolve("localhost:9000")
+        }
         // No IPv6 in Debian's civetweb. (Host names go through the resolver;
         // not tested, to stay off the network.)
         #expect(throws: RestServerError.self) { _ = try RestServer.resolve("::1") }

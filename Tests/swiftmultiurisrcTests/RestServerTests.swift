@@ -179,12 +179,12 @@ import Testing
         let client = HTTPClient(port: server.boundPort)
         // Declared too large: refused before the body is sent.
         let conn = try HTTPConnection(port: server.boundPort)
-        try conn.send("POST /api/v1/stream/add HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n")
+        try conn.send("POST /api/v1/stream/add HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10000000\r\n\r\n")
         let declared = try conn.readResponse()
         expectAnswer(declared, 413, "STREAM_ADD_FAIL, ", mentions: ["body", "1024"])
         #expect(declared.header("Connection") == "close")
         // Chunked (no length): read up to the cap, then refused.
-        var chunked = "POST /api/v1/stream/add HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        var chunked = "POST /api/v1/stream/add HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
         let piece = String(repeating: " ", count: 500)
         for _ in 0..<4 { chunked += "1f4\r\n\(piece)\r\n" }
         chunked += "0\r\n\r\n"
@@ -196,7 +196,7 @@ import Testing
         // A chunked body under the cap is read.
         let small = #"{"value":{"camera_id":"chunky","camera_url":"rtsp://x"}}"#
         let hex = String(small.utf8.count, radix: 16)
-        let r = try client.raw("POST /stream/add HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\(hex)\r\n\(small)\r\n0\r\n\r\n")
+        let r = try client.raw("POST /stream/add HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\(hex)\r\n\(small)\r\n0\r\n\r\n")
         expectAnswer(r, 200, "STREAM_ADD_SUCCESS")
         #expect(control.calls.count == 2)
     }
@@ -212,7 +212,7 @@ import Testing
         let server = try makeTestServer(RecordingControl())
         defer { server.stop() }
         let r = try HTTPClient(port: server.boundPort).raw(
-            "POST /api/v1/stream/add HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"value\":", shutdownAfterSend: true)
+            "POST /api/v1/stream/add HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{\"value\":", shutdownAfterSend: true)
         expectAnswer(r, 400, "STREAM_ADD_FAIL, ", mentions: ["body"])
     }
 
@@ -242,7 +242,7 @@ import Testing
         defer { server.stop() }
         let body = #"{"value":{"camera_id":"e","camera_url":"rtsp://x"}}"#
         let conn = try HTTPConnection(port: server.boundPort, timeoutMs: 2_000)
-        try conn.send("POST /api/v1/stream/add HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
+        try conn.send("POST /api/v1/stream/add HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
         // The interim answer arrives before the body is sent.
         #expect(try conn.readHead().hasPrefix("HTTP/1.1 100 Continue"))
         try conn.send(body)
@@ -254,11 +254,11 @@ import Testing
         defer { server.stop() }
         let conn = try HTTPConnection(port: server.boundPort)
         for _ in 0..<3 {
-            try conn.send("GET /api/v1/version HTTP/1.1\r\nHost: x\r\n\r\n")
+            try conn.send("GET /api/v1/version HTTP/1.1\r\nHost: localhost\r\n\r\n")
             expectAnswer(try conn.readResponse(), 200, "GET_VERSION_SUCCESS")
         }
         let body = #"{"stream":{"app_quit":true}}"#
-        try conn.send("POST /api/v1/app/quit HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        try conn.send("POST /api/v1/app/quit HTTP/1.1\r\nHost: localhost\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
         expectAnswer(try conn.readResponse(), 200, "QUIT_SUCCESS")
     }
 
@@ -275,7 +275,7 @@ import Testing
             "POST /api/v1/stream/add HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
             "GET /api/v1/version HTTP/9.9\r\n\r\n",
             "GET /%00%ff/../../etc/passwd HTTP/1.1\r\n\r\n",
-            "POST /api/v1/stream/add HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n\u{0}\u{1}\u{2}\u{3}",
+            "POST /api/v1/stream/add HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\n\r\n\u{0}\u{1}\u{2}\u{3}",
             String(repeating: "A", count: 20_000) + "\r\n\r\n",
         ]
         for g in garbage {

@@ -200,11 +200,13 @@ enum OpenAPIDocument {
         200: "success",
         400: "bad input: malformed JSON, a wrong type, a missing or out-of-range field (the reason names it by its path); or a request civetweb could not parse (REQUEST_FAIL)",
         401: "the element's rest-token is set and the request lacks 'Authorization: Bearer <token>'",
+        403: "refused before any route: an Origin header not in cors-origins, or a Host header that is not a name of this server (allowed-hosts); REQUEST_FAIL",
         404: "unknown stream_id or camera_id",
         405: "another method than this one was used on this path (Allow names the right one)",
         409: "a conflict: duplicate camera_id, url mismatch, a stream not playing, or a setting the pipeline cannot take",
+        408: "the client took too long: headers or body not complete within the request timeout (REQUEST_FAIL, or <OPERATION>_FAIL for a body)",
         413: "body larger than the server's limit (64 KiB)",
-        429: "max-batch-size sources already present",
+        429: "max-batch-size sources already present; or (REQUEST_FAIL) more connections from this address than the server serves at once",
         500: "internal error",
         503: "the element is not running, is gone, or the server is stopping",
     ]
@@ -243,8 +245,14 @@ enum OpenAPIDocument {
     /// The failure answers: "<OPERATION>_FAIL, <why>" (401 and 503 from the
     /// server itself say REQUEST_FAIL; an unparsable answer INTERNAL_FAIL).
     private static func failures(_ codes: [Int], extra: [(String, JSONValue)] = []) -> [(String, JSONValue)] {
-        codes.map { response($0, statusBody($0, reasonPattern: "^[A-Z_]+_FAIL, ", extra: extra)) }
+        Set(codes).union(serverFailures).sorted().map {
+            response($0, statusBody($0, reasonPattern: "^[A-Z_]+_FAIL, ", extra: extra))
+        }
     }
+
+    /// What the server itself may answer on any path, before the route runs
+    /// (Origin/Host checks, slow clients, the per-client connection cap).
+    private static let serverFailures = [403, 408, 429]
 
     private static func operation(_ op: String, summary: String, description: String? = nil, tag: String,
                                   body: JSONValue?, example: JSONValue? = nil,

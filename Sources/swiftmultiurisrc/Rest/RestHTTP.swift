@@ -3,11 +3,12 @@
 struct RestRequest: Sendable {
     /// "GET", "POST", ... as the client sent it.
     var method: String
-    /// The route path: URL-decoded, without a trailing "/" and without the
+    /// The route path: unreserved characters decoded (nothing else: "%2F"
+    /// is not a separator), without a trailing "/" and without the
     /// "/api/v1" prefix, e.g. "/stream/add". Both spellings of every route
     /// therefore reach the same handler.
     var path: String
-    /// The path as requested (decoded by civetweb), for logs and errors.
+    /// The path as requested (still percent-encoded), for logs and errors.
     var requestPath: String
     /// Text after "?", nil without one.
     var query: String?
@@ -19,6 +20,9 @@ struct RestRequest: Sendable {
     /// for GET and HEAD (their bodies are not read).
     var body: [UInt8]
     var remoteAddress: String
+    /// The host of an absolute-form target ("GET http://host:port/path"),
+    /// checked like the Host header; nil for the usual "/path" form.
+    var authority: String? = nil
 
     /// Case-insensitive header lookup (the first of that name).
     func header(_ name: String) -> String? {
@@ -86,6 +90,7 @@ enum HTTPStatus {
         case 207: "Multi-Status"
         case 400: "Bad Request"
         case 401: "Unauthorized"
+        case 403: "Forbidden"
         case 404: "Not Found"
         case 405: "Method Not Allowed"
         case 408: "Request Timeout"

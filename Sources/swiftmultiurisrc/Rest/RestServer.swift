@@ -11,10 +11,16 @@ struct RestServerConfiguration: Sendable, Equatable {
     /// 0 picks a free port (tests); the element never passes 0, because its
     /// `port` property "0" means "no server".
     var port: UInt16 = 9000
-    /// civetweb worker threads: the most requests served at once.
-    var workerThreads: Int = 8
-    /// How long civetweb waits for a slow client while reading or writing.
-    var requestTimeoutMs: Int = 10_000
+    /// civetweb worker threads: the most connections served at once (one
+    /// thread per connection, keep-alive included). 64 threads of civetweb's
+    /// 100 KB stacks: slow or idle clients (each held at most
+    /// `requestTimeoutMs`, and at most `ServerCore.maxConnectionsPerClient`
+    /// per address) leave workers for the others.
+    var workerThreads: Int = 64
+    /// A client's headers must be complete this long after its request began
+    /// (civetweb's request_timeout_ms, a total deadline for headers, also the
+    /// bound of each write); its body this long after the headers.
+    var requestTimeoutMs: Int = 4_000
     /// Keep-alive idle time; short, since an idle connection holds a worker.
     var keepAliveTimeoutMs: Int = 2_000
     /// When set, requests need `Authorization: Bearer <token>` (401 otherwise).
@@ -22,8 +28,10 @@ struct RestServerConfiguration: Sendable, Equatable {
     /// Origins (exact `scheme://host[:port]`, compared case-insensitively)
     /// whose browser requests are served; any other Origin header is refused.
     var corsOrigins: [String] = []
-    /// Host header values accepted besides the bound address, localhost and
-    /// 127.0.0.1 (with or without the port); others are refused.
+    /// Host header values accepted besides the bound address, localhost,
+    /// 127.0.0.1 and [::1] (each with or without a port; bound to 0.0.0.0,
+    /// any IPv4 literal too); others are refused with 403. Requests without
+    /// a Host header (HTTP/1.0 clients) are served.
     var allowedHosts: [String] = []
     /// Larger bodies are refused with 413 before they are read.
     var maxBodyBytes: Int = 64 * 1024
@@ -94,17 +102,38 @@ final class RestServer: Sendable {
         _ = civetwebLibrary
         self.configuration = configuration
         let address = try Self.resolve(configuration.address)
-        let core = ServerCore(control: control, log: category, registry: registry,
-                              maxBodyBytes: max(0, configuration.maxBodyBytes), token: configuration.token)
+        let timeout = max(100, configuration.requestTimeoutMs)
+        let policy = RequestPolicy(token: configuration.token, corsOrigins: configuration.corsOrigins,
+                                   allowedHosts: configuration.allowedHosts, boundAddress: address,
+                                   maxBodyBytes: configuration.maxBodyBytes, bodyTimeoutMs: timeout)
+        let core = ServerCore(control: control, log: category, registry: registry, policy: policy,
+                              headerTimeoutMs: timeout)
         // Known before the start unless the port is picked (0): registered
         // routes then work from the first request.
         core.port.store(configuration.port, ordering: .releasing)
         let options: [(String, String)] = [
             ("listening_ports", "\(address):\(configuration.port)"),
             ("num_threads", String(max(1, configuration.workerThreads))),
-            ("request_timeout_ms", String(max(100, configuration.requestTimeoutMs))),
+            ("request_timeout_ms", String(timeout)),
             ("enable_keep_alive", "yes"),
             ("keep_alive_timeout_ms", String(max(0, configuration.keepAliveTimeoutMs))),
+            // Accepted sockets waiting for a worker, and for accept(): room
+            // for a burst of hundreds of connections, which the per-client
+            // cap then answers in microseconds each.
+            ("connection_queue", "256"),
+            ("listen_backlog", "1024"),
+            // Routes are chosen on the raw target (see RequestTarget).
+            ("decode_url", "no"),
+            // Absolute-form targets ("GET http://host:port/path", RFC 9112
+            // 3.2.2) are served; civetweb would compare their host with its
+            // authentication_domain and close without an answer.
+            ("enable_auth_domain_check", "no"),
+            // civetweb answers CORS preflights itself with
+            // "Access-Control-Allow-Origin: *" unless these are empty; the
+            // handler decides (cors-origins).
+            ("access_control_allow_origin", ""),
+            ("access_control_allow_methods", ""),
+            ("access_control_allow_headers", ""),
         ]
         let started = Self.start(options: options, core: core)
         guard let ctx = started.context else {
@@ -125,6 +154,9 @@ final class RestServer: Sendable {
         self.boundPort = bound
         self.boundAddress = address
         self.context = Mutex(ctx)
+        if !spawnDetachedThread({ core.runWatchdog() }) {
+            category.warning(nil, "REST server: no watchdog thread; slow request bodies are cut only by request_timeout_ms")
+        }
         category.info(nil, "REST server listening on http://\(address):\(bound)/api/v1/")
     }
 
@@ -197,6 +229,8 @@ final class RestServer: Sendable {
         var callbacks = mg_callbacks()
         callbacks.log_message = civetwebLogMessage
         callbacks.http_error = civetwebHttpError
+        callbacks.init_connection = civetwebInitConnection
+        callbacks.connection_close = civetwebConnectionClose
         let unmanaged = Unmanaged.passRetained(core)
         var errorText = [CChar](repeating: 0, count: 256)
         var errorCode: UInt32 = 0
@@ -224,15 +258,24 @@ final class RestServer: Sendable {
         return Started(context: ctx, error: "")
     }
 
-    /// "localhost" -> 127.0.0.1; dotted IPv4 as is; "" -> every interface;
-    /// other names through the resolver, IPv4 only.
+    /// "localhost" -> 127.0.0.1; dotted IPv4 as is ("0.0.0.0": every
+    /// interface, the only spelling of it); other names through the
+    /// resolver, IPv4 only. Empty, blank and "*" are refused: a typo must
+    /// not open the API on every interface.
     static func resolve(_ raw: String) throws(RestServerError) -> String {
         let name = restTrimmed(raw)
-        if name.isEmpty || name == "*" { return "0.0.0.0" }
+        if name.isEmpty || name == "*" {
+            throw .invalidAddress("\(raw) (empty or \"*\"; use 0.0.0.0 for every interface)")
+        }
         if name.lowercased() == "localhost" { return "127.0.0.1" }
         var addr = in_addr()
         if inet_pton(AF_INET, name, &addr) == 1 { return name }
-        if name.contains(":") { throw .invalidAddress("\(raw) (IPv6 is not supported by this civetweb)") }
+        let colons = name.utf8.filter { $0 == UInt8(ascii: ":") }.count
+        if colons == 1, let port = name.split(separator: ":").last, !port.isEmpty,
+           port.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+            throw .invalidAddress("\(raw) (an address without port; the port is the port property)")
+        }
+        if colons > 0 { throw .invalidAddress("\(raw) (IPv6 is not supported by this civetweb)") }
         var hints = addrinfo()
         hints.ai_family = AF_INET
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -351,6 +394,24 @@ private final class ListenerWaker: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
     }
+}
+
+/// A new connection: counted (see ServerCore.enforceClientCap); its state
+/// is civetweb's connection data until civetwebConnectionClose.
+private let civetwebInitConnection: @convention(c) (OpaquePointer?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32 = { conn, data in
+    guard let conn, let data, let ctx = mg_get_context(conn), let user = mg_get_user_data(ctx) else { return 0 }
+    let core = Unmanaged<ServerCore>.fromOpaque(user).takeUnretainedValue()
+    data.pointee = Unmanaged.passRetained(core.connectionOpened()).toOpaque()
+    return 0   // civetweb: must be 0
+}
+
+/// The end of a connection: answers a request no handler saw, uncounts
+/// the client, releases the state made in civetwebInitConnection.
+private let civetwebConnectionClose: @convention(c) (OpaquePointer?) -> Void = { conn in
+    guard let conn, let ctx = mg_get_context(conn), let user = mg_get_user_data(ctx) else { return }
+    let core = Unmanaged<ServerCore>.fromOpaque(user).takeUnretainedValue()
+    let state = mg_get_user_connection_data(conn).map { Unmanaged<ConnectionState>.fromOpaque($0).takeRetainedValue() }
+    core.connectionClosing(conn, state: state)
 }
 
 /// Errors civetweb answers itself, before any handler runs (unparsable

@@ -2,23 +2,206 @@ import CCivetweb
 import Glibc
 import Synchronization
 
+/// What the server accepts from the network besides routes: who may call it
+/// (token, browser origins, Host names) and how long a client may take.
+struct RequestPolicy: Sendable {
+    /// When set, every request needs `Authorization: Bearer <token>`.
+    var token: String?
+    /// `Origin` values served (scheme://host[:port], lowercased, no "/").
+    var corsOrigins: [String] = []
+    /// Host names (optionally with ":port") served besides the loopback ones.
+    var allowedHosts: [String] = []
+    /// The IPv4 address the server is bound to ("0.0.0.0": every interface).
+    var boundAddress = "127.0.0.1"
+    var maxBodyBytes = 64 * 1024
+    /// The whole body must arrive within this time after its headers.
+    var bodyTimeoutMs = 4_000
+
+    init(token: String? = nil, corsOrigins: [String] = [], allowedHosts: [String] = [],
+         boundAddress: String = "127.0.0.1", maxBodyBytes: Int = 64 * 1024, bodyTimeoutMs: Int = 4_000) {
+        self.token = token
+        self.corsOrigins = corsOrigins.map(Self.normalizedOrigin)
+        self.allowedHosts = allowedHosts.map { restTrimmed($0).lowercased() }.filter { !$0.isEmpty }
+        self.boundAddress = boundAddress
+        self.maxBodyBytes = max(0, maxBodyBytes)
+        self.bodyTimeoutMs = max(100, bodyTimeoutMs)
+    }
+
+    static func normalizedOrigin(_ origin: String) -> String {
+        var o = restTrimmed(origin).lowercased()
+        while o.hasSuffix("/") { o.removeLast() }
+        return o
+    }
+
+    /// A browser's `Origin` header: only the configured origins. "null"
+    /// (sandboxed frames, file: pages) is never one of them.
+    func originAllowed(_ origin: String) -> Bool {
+        let o = Self.normalizedOrigin(origin)
+        return !o.isEmpty && o != "null" && corsOrigins.contains(o)
+    }
+
+    /// A `Host` header (or the authority of an absolute-form target): the
+    /// loopback names, the bound address, any IPv4 literal when bound to
+    /// 0.0.0.0 (clients use the machine's address), and `allowedHosts`.
+    /// Anything else is a page's DNS name pointing at us (DNS rebinding).
+    func hostAllowed(_ value: String) -> Bool {
+        let v = restTrimmed(value).lowercased()
+        guard let (host, port) = Self.splitHost(v) else { return false }
+        if ["localhost", "127.0.0.1", "[::1]", boundAddress].contains(host) { return true }
+        if boundAddress == "0.0.0.0" {
+            var addr = in_addr()
+            if inet_pton(AF_INET, host, &addr) == 1 { return true }
+        }
+        return allowedHosts.contains { entry in
+            guard let (h, p) = Self.splitHost(entry) else { return false }
+            return h == host && (p == nil || p == port)
+        }
+    }
+
+    /// "name[:port]" or "[v6][:port]" -> (name, port); nil when malformed.
+    static func splitHost(_ v: String) -> (String, String?)? {
+        var host = Substring(v)
+        var port: Substring?
+        if v.hasPrefix("[") {
+            guard let close = v.firstIndex(of: "]") else { return nil }
+            host = v[...close]
+            let rest = v[v.index(after: close)...]
+            if !rest.isEmpty {
+                guard rest.first == ":" else { return nil }
+                port = rest.dropFirst()
+            }
+        } else if let colon = v.firstIndex(of: ":") {
+            host = v[..<colon]
+            port = v[v.index(after: colon)...]
+        }
+        if host.isEmpty || host.utf8.contains(where: { $0 <= 32 || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "@") }) {
+            return nil
+        }
+        if let port, port.isEmpty || port.count > 5 || !port.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) { return nil }
+        return (String(host), port.map(String.init))
+    }
+}
+
+/// One TCP connection as this server sees it: civetweb's per-connection
+/// user data, from its init_connection to its connection_close callback.
+/// Only the worker thread serving the connection touches it.
+final class ConnectionState {
+    /// civetweb's own error answer (http_error) was written on it.
+    var protocolErrorAnswered = false
+    /// When the connection began or its last answer went out (ms, monotonic):
+    /// a "malformed" header read that took the whole timeout was a timeout.
+    var lastActivityMs: Int64
+
+    init(now: Int64) { lastActivityMs = now }
+}
+
+/// Milliseconds of CLOCK_MONOTONIC.
+func monotonicMs() -> Int64 {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Int64(t.tv_sec) * 1000 + Int64(t.tv_nsec) / 1_000_000
+}
+
+/// The sockets civetweb serves, found by their addresses. civetweb 1.15
+/// exposes no descriptor (nor, in init_connection, the client's address),
+/// and its reads block until a per-read timeout that a trickling client
+/// resets byte by byte; the only lever left is to shut a socket down under
+/// it. Used on refusing paths only (connections over the per-client cap,
+/// bodies past their deadline): it walks /proc/self/fd.
+enum ConnectionSocket {
+    struct Accepted {
+        var fd: Int32
+        var peer: UInt32
+        var peerPort: Int
+    }
+
+    private static func addresses(_ fd: Int32) -> (peer: sockaddr_in, local: sockaddr_in)? {
+        var peer = sockaddr_in(), local = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &peer) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &len) == 0 }
+        }
+        guard ok, peer.sin_family == sa_family_t(AF_INET) else { return nil }
+        len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let okLocal = withUnsafeMutablePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) == 0 }
+        }
+        return okLocal ? (peer, local) : nil
+    }
+
+    /// Every connected IPv4 socket of this process whose local port is
+    /// `localPort`: the server's side of its connections (clients in the
+    /// same process have the server's port as their peer port).
+    static func accepted(localPort: Int) -> [Accepted] {
+        guard let dir = opendir("/proc/self/fd") else { return [] }
+        defer { closedir(dir) }
+        let ownDir = dirfd(dir)
+        var found: [Accepted] = []
+        // Bounded by the process's descriptor count.
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard let fd = Int32(name), fd != ownDir, let (peer, local) = addresses(fd),
+                  Int(UInt16(bigEndian: local.sin_port)) == localPort else { continue }
+            found.append(Accepted(fd: fd, peer: peer.sin_addr.s_addr, peerPort: Int(UInt16(bigEndian: peer.sin_port))))
+        }
+        return found
+    }
+
+    static func find(remoteAddress: String, remotePort: Int, localPort: Int) -> Accepted? {
+        var want = in_addr()
+        guard inet_pton(AF_INET, remoteAddress, &want) == 1 else { return nil }
+        return accepted(localPort: localPort).first { $0.peer == want.s_addr && $0.peerPort == remotePort }
+    }
+
+    /// Runs `body` on a duplicate of the descriptor if it still is that
+    /// connection: civetweb may close the number and the process reuse it
+    /// meanwhile, and a duplicate names the socket, not the number.
+    static func onDuplicate(of socket: Accepted, localPort: Int, _ body: (Int32) -> Void) {
+        let dup = fcntl(socket.fd, F_DUPFD_CLOEXEC, 0)
+        guard dup >= 0 else { return }
+        defer { close(dup) }
+        guard let (peer, local) = addresses(dup), peer.sin_addr.s_addr == socket.peer,
+              Int(UInt16(bigEndian: peer.sin_port)) == socket.peerPort,
+              Int(UInt16(bigEndian: local.sin_port)) == localPort else { return }
+        body(dup)
+    }
+
+    /// Bytes the client has sent on the connection so far (Linux tcp_info
+    /// tcpi_bytes_received, at offset 128 since Linux 4.1); nil if unknown.
+    static func bytesReceived(_ fd: Int32) -> UInt64? {
+        var info = [UInt8](repeating: 0, count: 256)
+        var len = socklen_t(info.count)
+        let rc = info.withUnsafeMutableBytes { getsockopt(fd, Int32(IPPROTO_TCP), 11 /* TCP_INFO */, $0.baseAddress, &len) }
+        guard rc == 0, len >= 136 else { return nil }
+        return info.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 128, as: UInt64.self) }
+    }
+}
+
 /// What civetweb calls: reads one request, picks its route, runs it, writes
 /// the answer. One per server; retained for civetweb from mg_start2 until
 /// mg_stop returned.
 ///
-/// Locks here guard only bookkeeping (startup log, serving threads) and are
-/// never held while a route runs.
+/// Locks here guard only bookkeeping (startup log, serving threads, client
+/// counts, body deadlines) and are never held while a route runs.
 final class ServerCore: Sendable {
     /// Weak: see RestServer. Read once per request.
     private weak let control: (any StreamControl)?
     let log: DebugCategory
     let registry: RestRouteRegistry
-    let maxBodyBytes: Int
-    /// When set, every request needs `Authorization: Bearer <token>`.
-    let token: String?
+    let policy: RequestPolicy
+    var maxBodyBytes: Int { policy.maxBodyBytes }
     /// The port for registry look-ups: the configured one before the start,
     /// the bound one (differs for port 0) right after mg_start2.
     let port = Atomic<UInt16>(0)
+    /// How long civetweb gives a client for its headers (request_timeout_ms).
+    let headerTimeoutMs: Int
+
+    /// Connections served at once per client address; more get 429. civetweb
+    /// serves one connection per worker thread, so without a cap one client
+    /// (idle sockets, say) holds every worker.
+    static let maxConnectionsPerClient = 16
 
     /// civetweb messages of mg_start2, to explain a failed start; nil once
     /// the start is over.
@@ -32,14 +215,29 @@ final class ServerCore: Sendable {
     private let stopping = Atomic<Bool>(false)
     /// The Date header, made once per second rather than per answer.
     private let dateHeader = HTTPDateCache()
+    /// Connections between civetweb's init_connection and connection_close.
+    private let openConnections = Atomic<Int>(0)
+    /// Bodies being read, by id: the watchdog shuts the socket of one that
+    /// is past its deadline.
+    private let bodyReads = Mutex<[Int: BodyRead]>([:])
+    private let nextBodyRead = Atomic<Int>(0)
+    private let watchdogStop = Atomic<Bool>(false)
 
-    init(control: any StreamControl, log: DebugCategory, registry: RestRouteRegistry, maxBodyBytes: Int,
-         token: String? = nil) {
-        self.token = token
+    struct BodyRead: Sendable {
+        var remoteAddress: String
+        var remotePort: Int
+        var localPort: Int
+        var deadlineMs: Int64
+        var fired = false
+    }
+
+    init(control: any StreamControl, log: DebugCategory, registry: RestRouteRegistry, policy: RequestPolicy,
+         headerTimeoutMs: Int = 4_000) {
         self.control = control
         self.log = log
         self.registry = registry
-        self.maxBodyBytes = maxBodyBytes
+        self.policy = policy
+        self.headerTimeoutMs = headerTimeoutMs
     }
 
     // MARK: bookkeeping
@@ -65,7 +263,10 @@ final class ServerCore: Sendable {
     }
 
     /// Answers every new request with 503 from now on.
-    func beginStopping() { stopping.store(true, ordering: .releasing) }
+    func beginStopping() {
+        stopping.store(true, ordering: .releasing)
+        watchdogStop.store(true, ordering: .releasing)
+    }
 
     /// Waits until no request is in flight (other than the calling thread's
     /// own), at most `timeoutMs`. civetweb refuses every write once mg_stop
@@ -87,18 +288,180 @@ final class ServerCore: Sendable {
         Unmanaged.passUnretained(self).release()
     }
 
+    // MARK: connections
+
+    /// civetweb's init_connection. The client's address is not known yet
+    /// (civetweb hides it until the request line is read), so the cap is
+    /// the watchdog's: see enforceClientCap.
+    func connectionOpened() -> ConnectionState {
+        openConnections.add(1, ordering: .relaxed)
+        return ConnectionState(now: monotonicMs())
+    }
+
+    /// Answers 429 and shuts the idle connections (no byte received yet)
+    /// of every address holding more than maxConnectionsPerClient sockets,
+    /// in workers or in civetweb's queue. civetweb serves one connection
+    /// per worker and waits request_timeout_ms for an idle one's headers:
+    /// without this, one client opening sockets holds every worker. Runs
+    /// only while more connections than the cap are open at all.
+    func enforceClientCap(localPort: Int) {
+        guard openConnections.load(ordering: .relaxed) > Self.maxConnectionsPerClient else { return }
+        let sockets = ConnectionSocket.accepted(localPort: localPort)
+        guard sockets.count > Self.maxConnectionsPerClient else { return }
+        var byPeer: [UInt32: [ConnectionSocket.Accepted]] = [:]
+        for s in sockets { byPeer[s.peer, default: []].append(s) }
+        for (peer, conns) in byPeer where conns.count > Self.maxConnectionsPerClient {
+            var excess = conns.count - Self.maxConnectionsPerClient
+            var cut = 0
+            let answer = Self.tooManyConnectionsAnswer(date: dateHeader.now())
+            for c in conns where excess > 0 {
+                ConnectionSocket.onDuplicate(of: c, localPort: localPort) { fd in
+                    // Connections that sent something are mid-request:
+                    // their own deadlines bound them.
+                    guard ConnectionSocket.bytesReceived(fd) == 0 else { return }
+                    _ = answer.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+                    // civetweb reads the end of the stream and closes; no
+                    // worker waits for headers that never come.
+                    shutdown(fd, Int32(SHUT_RDWR))
+                    excess -= 1
+                    cut += 1
+                }
+            }
+            if cut > 0 {
+                var a = in_addr(s_addr: peer)
+                var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+                let name = inet_ntop(AF_INET, &a, &text, socklen_t(text.count)) != nil
+                    ? String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+                log.info(nil, "REST: \(name) holds \(conns.count) connections (at most \(Self.maxConnectionsPerClient)): \(cut) idle ones answered 429 and closed")
+            }
+        }
+    }
+
+    func connectionClosed() {
+        openConnections.subtract(1, ordering: .relaxed)
+    }
+
+    static func tooManyConnectionsAnswer(date: String) -> [UInt8] {
+        let body = #"{"status":"HTTP/1.1 429 Too Many Requests","reason":"REQUEST_FAIL, more than \#(maxConnectionsPerClient) connections from this address"}"#
+        return Array("HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nDate: \(date)\r\nConnection: close\r\n\r\n\(body)".utf8)
+    }
+
+    /// civetweb's connection_close: a request civetweb parsed but handed to
+    /// no handler (`OPTIONS *`, an absolute-form target naming another
+    /// server) would otherwise be closed without any answer.
+    func connectionClosing(_ conn: OpaquePointer, state: ConnectionState?) {
+        defer { if state != nil { connectionClosed() } }
+        guard state?.protocolErrorAnswered != true, let info = mg_get_request_info(conn)?.pointee,
+              let methodPointer = info.request_method, let uriPointer = info.request_uri,
+              info.local_uri == nil else { return }
+        let method = String(cString: methodPointer)
+        let uri = String(cString: uriPointer)
+        var request = Self.describe(info)
+        request.requestPath = uri
+        if uri == "*" && method == "OPTIONS" {
+            let allow = RestHeader(name: "Allow", value: "GET, HEAD, POST, OPTIONS")
+            send(conn, request, RestResponse(status: 204, body: .null, headers: [allow]), head: false, close: true)
+        } else {
+            send(conn, request, .failure("REQUEST", status: 400, detail: "request target \"\(uri)\": not a path of this server"),
+                 head: method == "HEAD", close: true)
+        }
+    }
+
+    // MARK: body deadlines
+
+    /// Runs until the server stops: every 100 ms, shuts down (for reading)
+    /// the socket of each body read past its deadline, so that civetweb's
+    /// blocked read returns and the handler answers 408; and cuts idle
+    /// connections over the per-client cap.
+    func runWatchdog() {
+        while !watchdogStop.load(ordering: .acquiring) {
+            usleep(100_000)
+            let now = monotonicMs()
+            let localPort = Int(port.load(ordering: .acquiring))
+            // Held while shutting down, so the handler can't finish first.
+            bodyReads.withLock { (reads: inout [Int: BodyRead]) in
+                for (id, read) in reads where !read.fired && read.deadlineMs <= now {
+                    reads[id]?.fired = true
+                    if let socket = ConnectionSocket.find(remoteAddress: read.remoteAddress, remotePort: read.remotePort,
+                                                          localPort: read.localPort) {
+                        ConnectionSocket.onDuplicate(of: socket, localPort: read.localPort) { shutdown($0, Int32(SHUT_RD)) }
+                    }
+                }
+            }
+            enforceClientCap(localPort: localPort)
+        }
+    }
+
+    private func beginBodyRead(_ read: BodyRead) -> Int {
+        let id = nextBodyRead.add(1, ordering: .relaxed).newValue
+        bodyReads.withLock { $0[id] = read }
+        return id
+    }
+
+    /// True when the watchdog fired for it.
+    private func endBodyRead(_ id: Int) -> Bool {
+        bodyReads.withLock { $0.removeValue(forKey: id)?.fired ?? false }
+    }
+
     // MARK: request handling
 
-    /// Compares in time independent of where the texts differ, so the token
-    /// can't be guessed byte by byte from answer times.
+    /// Compares the token in time independent of where the texts differ, so
+    /// it can't be guessed byte by byte from answer times. The scheme is
+    /// case-insensitive (RFC 9110 11.1) and not secret.
     static func authorized(_ header: String?, token: String) -> Bool {
-        let expected = Array("Bearer \(token)".utf8)
-        let given = Array((header ?? "").utf8)
-        var diff = UInt8(expected.count == given.count ? 0 : 1)
-        for i in 0..<expected.count {
-            diff |= expected[i] ^ (i < given.count ? given[i] : 0)
+        let bytes = Array((header ?? "").utf8)
+        func blank(_ b: UInt8) -> Bool { b == 32 || b == 9 }
+        var i = 0
+        while i < bytes.count, blank(bytes[i]) { i += 1 }
+        let schemeStart = i
+        while i < bytes.count, !blank(bytes[i]) { i += 1 }
+        let scheme = String(decoding: bytes[schemeStart..<i], as: UTF8.self)
+        while i < bytes.count, blank(bytes[i]) { i += 1 }
+        var end = bytes.count
+        while end > i, blank(bytes[end - 1]) { end -= 1 }
+        let given = bytes[i..<end]
+        let expected = Array(token.utf8)
+        var diff = UInt8(expected.count == given.count && asciiCaseInsensitiveEqual(scheme, "Bearer") ? 0 : 1)
+        for k in 0..<expected.count {
+            diff |= expected[k] ^ (k < given.count ? given[given.startIndex + k] : 0)
         }
-        return diff == 0
+        return diff == 0 && !expected.isEmpty
+    }
+
+    /// How the request frames its body, from the raw header lines: civetweb
+    /// reads "Content-Length: 0x10" as 0 and "2abc" as 2, and takes the first
+    /// of two differing lengths, each a way to smuggle a second request in
+    /// the body. nil: framed unambiguously; otherwise what is wrong.
+    enum Framing: Equatable {
+        case none, length(Int64), chunked
+        case invalid(String)
+    }
+
+    static func framing(_ request: RestRequest) -> Framing {
+        var lengths: [String] = []
+        var transferEncoding = false
+        var hosts = 0
+        for h in request.headers {
+            if asciiCaseInsensitiveEqual(h.name, "Content-Length") {
+                // "5, 5" is one list of equal values (RFC 9110 8.6).
+                lengths += h.value.split(separator: ",", omittingEmptySubsequences: false).map { restTrimmed($0) }
+            } else if asciiCaseInsensitiveEqual(h.name, "Transfer-Encoding") {
+                transferEncoding = true
+            } else if asciiCaseInsensitiveEqual(h.name, "Host") {
+                hosts += 1
+            }
+        }
+        if hosts > 1 { return .invalid("Host: more than one header") }
+        if transferEncoding {
+            return lengths.isEmpty ? .chunked : .invalid("Content-Length and Transfer-Encoding together")
+        }
+        guard let first = lengths.first else { return .none }
+        guard lengths.allSatisfy({ $0 == first }) else { return .invalid("Content-Length: differing values") }
+        guard !first.isEmpty, first.utf8.count <= 18, first.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+              let value = Int64(first) else {
+            return .invalid("Content-Length: \"\(first.prefix(40))\" is not a decimal number")
+        }
+        return .length(value)
     }
 
     /// Handles one request; returns the HTTP status for civetweb's access log
@@ -112,25 +475,56 @@ final class ServerCore: Sendable {
         }
         guard let infoPointer = mg_get_request_info(conn) else { return 0 }
         let info = infoPointer.pointee
+        let state = mg_get_user_connection_data(conn).map { Unmanaged<ConnectionState>.fromOpaque($0).takeUnretainedValue() }
+        defer { state?.lastActivityMs = monotonicMs() }
         var request = Self.describe(info)
         let head = request.method == "HEAD"
-        let readsBody = request.method != "GET" && !head
+        let readsBody = request.method != "GET" && !head && request.method != "OPTIONS"
+
+        let framing = Self.framing(request)
+        if case let .invalid(detail) = framing {
+            return send(conn, request, .failure("REQUEST", status: 400, detail: detail), head: head, close: true)
+        }
         // A body left unread (GET bodies, answers given before reading)
-        // makes civetweb close the connection after the answer: say so to
-        // the client. content_length is -1 for chunked bodies.
-        let hasBody = info.content_length != 0
+        // would be read as the next request: such answers close.
+        let hasBody: Bool
+        switch framing {
+        case let .length(n): hasBody = n > 0
+        case .chunked: hasBody = true
+        default: hasBody = false
+        }
         let closeAfter = !readsBody && hasBody
+
+        // Browser protection, before anything else looks at the request: a
+        // page on another origin (or a DNS name rebound to us) must not
+        // reach a route, whatever Content-Type it picked to skip preflight.
+        var cors: [RestHeader] = []
+        if let origin = request.header("Origin") {
+            guard policy.originAllowed(origin) else {
+                return send(conn, request,
+                            .failure("REQUEST", status: 403,
+                                     detail: "Origin: \"\(origin.prefix(100))\" is not an allowed origin (property cors-origins)"),
+                            head: head, close: hasBody)
+            }
+            cors = [RestHeader(name: "Access-Control-Allow-Origin", value: restTrimmed(origin)),
+                    RestHeader(name: "Vary", value: "Origin")]
+        }
+        if let host = request.header("Host"), !restTrimmed(host).isEmpty, !policy.hostAllowed(host) {
+            return send(conn, request,
+                        .failure("REQUEST", status: 403,
+                                 detail: "Host: \"\(host.prefix(100))\" is not a name of this server (property allowed-hosts)"),
+                        head: head, close: hasBody, extra: cors)
+        }
+        if let authority = request.authority, !policy.hostAllowed(authority) {
+            return send(conn, request,
+                        .failure("REQUEST", status: 403,
+                                 detail: "Host: \"\(authority.prefix(100))\" (request target) is not a name of this server"),
+                        head: head, close: hasBody, extra: cors)
+        }
 
         if stopping.load(ordering: .acquiring) {
             return send(conn, request, .failure("REQUEST", status: 503, detail: "the REST server is stopping"),
-                        head: head, close: true)
-        }
-
-        if let token, !Self.authorized(request.header("Authorization"), token: token) {
-            return send(conn, request,
-                        .failure("REQUEST", status: 401, detail: "Authorization: a valid 'Bearer <token>' header is required",
-                                 headers: [RestHeader(name: "WWW-Authenticate", value: "Bearer")]),
-                        head: head, close: hasBody)
+                        head: head, close: true, extra: cors)
         }
 
         enum Target {
@@ -144,7 +538,7 @@ final class ServerCore: Sendable {
             target = .registered(entry)
         } else {
             return send(conn, request, .failure("ROUTE", status: 404, detail: "no route \"\(request.requestPath)\""),
-                        head: head, close: hasBody)
+                        head: head, close: hasBody, extra: cors)
         }
 
         let operation: String
@@ -157,27 +551,61 @@ final class ServerCore: Sendable {
             operation = "REQUEST"
             allowed = entry.methods.map { m in (m.contains("GET") ? m.union(["HEAD"]) : m).sorted() }
         }
+        let allowList = (allowed ?? ["GET", "HEAD", "POST"]) + ["OPTIONS"]
+
+        // CORS preflight (and plain OPTIONS): answered before the token,
+        // which browsers never send on a preflight.
+        if request.method == "OPTIONS" {
+            var headers = cors + [RestHeader(name: "Allow", value: allowList.joined(separator: ", "))]
+            if !cors.isEmpty, request.header("Access-Control-Request-Method") != nil {
+                headers += [RestHeader(name: "Access-Control-Allow-Methods", value: allowList.joined(separator: ", ")),
+                            RestHeader(name: "Access-Control-Allow-Headers", value: "Authorization, Content-Type"),
+                            RestHeader(name: "Access-Control-Max-Age", value: "600")]
+            }
+            return send(conn, request, RestResponse(status: 204, body: .null, headers: headers),
+                        head: false, close: closeAfter)
+        }
+
+        if let token = policy.token, !Self.authorized(request.header("Authorization"), token: token) {
+            return send(conn, request,
+                        .failure("REQUEST", status: 401, detail: "Authorization: a valid 'Bearer <token>' header is required",
+                                 headers: [RestHeader(name: "WWW-Authenticate", value: "Bearer")]),
+                        head: head, close: hasBody, extra: cors)
+        }
+
         if let allowed, !allowed.contains(request.method) {
             let allow = allowed.joined(separator: ", ")
             return send(conn, request,
                         .failure(operation, status: 405, detail: "method \(request.method) not allowed; use \(allow)",
                                  headers: [RestHeader(name: "Allow", value: allow)]),
-                        head: head, close: hasBody)
+                        head: head, close: hasBody, extra: cors)
         }
 
         if readsBody {
-            switch readBody(conn, declaredLength: info.content_length,
-                            expectsContinue: request.header("Expect")?.lowercased() == "100-continue") {
+            let declared: Int64
+            switch framing {
+            case let .length(n): declared = n
+            case .chunked: declared = -1
+            default: declared = 0
+            }
+            switch readBody(conn, declaredLength: declared,
+                            expectsContinue: request.header("Expect")?.lowercased() == "100-continue",
+                            remotePort: Int(info.remote_port), localPort: Int(info.server_port),
+                            remoteAddress: request.remoteAddress) {
             case let .success(body):
                 request.body = body
             case .failure(.tooLarge):
                 return send(conn, request,
                             .failure(operation, status: 413, detail: "body: larger than \(maxBodyBytes) bytes"),
-                            head: false, close: true)
+                            head: false, close: true, extra: cors)
             case .failure(.incomplete):
                 return send(conn, request,
                             .failure(operation, status: 400, detail: "body: incomplete (shorter than Content-Length or a read error)"),
-                            head: false, close: true)
+                            head: false, close: true, extra: cors)
+            case .failure(.timedOut):
+                return send(conn, request,
+                            .failure(operation, status: 408, detail: "body: not complete within \(policy.bodyTimeoutMs) ms"),
+                            head: false, close: true, extra: cors)
             }
         }
 
@@ -187,13 +615,13 @@ final class ServerCore: Sendable {
             guard let control else {
                 return send(conn, request,
                             .failure(operation, status: 503, detail: "the element serving this API is gone"),
-                            head: head, close: closeAfter)
+                            head: head, close: closeAfter, extra: cors)
             }
             response = route.respond(RouteContext(request: request, control: control, log: log))
         case let .registered(entry):
             response = entry.handler(request)
         }
-        return send(conn, request, response, head: head, close: closeAfter)
+        return send(conn, request, response, head: head, close: closeAfter, extra: cors)
     }
 
     /// An error civetweb found in the request itself (see civetwebHttpError).
@@ -206,15 +634,26 @@ final class ServerCore: Sendable {
             request = RestRequest(method: "", path: "", requestPath: "", query: nil, httpVersion: "1.0",
                                   headers: [], body: [], remoteAddress: "")
         }
-        let detail = message.isEmpty ? HTTPStatus.text(status) : message
+        let state = mg_get_user_connection_data(conn).map { Unmanaged<ConnectionState>.fromOpaque($0).takeUnretainedValue() }
+        state?.protocolErrorAnswered = true
+        var status = status
+        var detail = message.isEmpty ? HTTPStatus.text(status) : message
+        // civetweb reports headers cut by its request timeout as a malformed
+        // message; it is the client that was too slow.
+        if status == 400, message == "Malformed message", let state,
+           monotonicMs() - state.lastActivityMs >= Int64(headerTimeoutMs) - 50 {
+            status = 408
+            detail = "request headers: not complete within \(headerTimeoutMs) ms"
+        }
         send(conn, request, .failure("REQUEST", status: status, detail: detail), head: false, close: true)
     }
 
     /// The request line and headers as a RestRequest (body not read yet).
     static func describe(_ info: mg_request_info) -> RestRequest {
         let method = info.request_method.map { String(cString: $0) } ?? ""
-        // local_uri: URL-decoded, dot segments removed, no query.
-        let requestPath = (info.local_uri ?? info.request_uri).map { String(cString: $0) } ?? "/"
+        // request_uri as sent (decode_url is off): civetweb's decoded
+        // local_uri turns "%2F" into a separator and "%00" into the end.
+        let target = RequestTarget(info.request_uri.map { String(cString: $0) } ?? "/")
         var headers: [(name: String, value: String)] = []
         let count = Int(max(0, min(info.num_headers, Int32(MG_MAX_HEADERS))))
         withUnsafeBytes(of: info.http_headers) { raw in
@@ -227,10 +666,12 @@ final class ServerCore: Sendable {
         let remote = withUnsafeBytes(of: info.remote_addr) { raw in
             String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
-        return RestRequest(method: method, path: routePath(requestPath), requestPath: requestPath,
-                           query: info.query_string.map { String(cString: $0) },
-                           httpVersion: info.http_version.map { String(cString: $0) } ?? "1.1",
-                           headers: headers, body: [], remoteAddress: remote)
+        var request = RestRequest(method: method, path: routePath(target.routePath), requestPath: target.path,
+                                  query: info.query_string.map { String(cString: $0) },
+                                  httpVersion: info.http_version.map { String(cString: $0) } ?? "1.1",
+                                  headers: headers, body: [], remoteAddress: remote)
+        request.authority = target.authority
+        return request
     }
 
     /// "/api/v1/stream/add/" -> "/stream/add": one table serves both spellings.
@@ -251,47 +692,61 @@ final class ServerCore: Sendable {
         return end == bytes.endIndex ? requestPath : String(Substring(trimmed))
     }
 
-    enum BodyError: Error { case tooLarge, incomplete }
+    enum BodyError: Error { case tooLarge, incomplete, timedOut }
 
-    /// Reads at most maxBodyBytes + 1 bytes, in a loop bounded by that count
-    /// (each mg_read is bounded by request_timeout_ms). A declared length
-    /// over the cap is refused before reading; -1 (chunked or no length) is
-    /// read until the end or the cap.
-    func readBody(_ conn: OpaquePointer, declaredLength: Int64, expectsContinue: Bool) -> Result<[UInt8], BodyError> {
+    /// Reads at most maxBodyBytes + 1 bytes, within bodyTimeoutMs in total:
+    /// each mg_read waits up to request_timeout_ms for *some* byte, so a
+    /// client sending one byte per second would hold the worker for hours;
+    /// the watchdog cuts the socket at the deadline. A declared length over
+    /// the cap is refused before reading; -1 (chunked) is read until the end
+    /// or the cap.
+    func readBody(_ conn: OpaquePointer, declaredLength: Int64, expectsContinue: Bool,
+                  remotePort: Int, localPort: Int, remoteAddress: String) -> Result<[UInt8], BodyError> {
         if declaredLength > Int64(maxBodyBytes) { return .failure(.tooLarge) }
-        if expectsContinue && declaredLength != 0 {
+        if declaredLength == 0 { return .success([]) }
+        if expectsContinue {
             // civetweb sends no interim answer for handlers; curl would wait a second.
             let interim = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
             _ = interim.withUnsafeBytes { mg_write(conn, $0.baseAddress, $0.count) }
         }
+        let deadline = monotonicMs() + Int64(policy.bodyTimeoutMs)
+        let watch = beginBodyRead(BodyRead(remoteAddress: remoteAddress, remotePort: remotePort,
+                                           localPort: localPort, deadlineMs: deadline))
         let limit = maxBodyBytes + 1
         var body: [UInt8] = []
         body.reserveCapacity(declaredLength > 0 ? Int(declaredLength) : min(limit, 4096))
         var chunk = [UInt8](repeating: 0, count: 4096)
-        while body.count < limit {
+        var failed = false
+        while body.count < limit && monotonicMs() < deadline {
             let want = min(chunk.count, limit - body.count)
             let n = chunk.withUnsafeMutableBytes { mg_read(conn, $0.baseAddress, want) }
             if n == 0 { break }
-            if n < 0 { return .failure(.incomplete) }
+            if n < 0 { failed = true; break }
             body.append(contentsOf: chunk.prefix(Int(n)))
         }
+        let fired = endBodyRead(watch)
         if body.count > maxBodyBytes { return .failure(.tooLarge) }
-        if declaredLength >= 0 && Int64(body.count) < declaredLength { return .failure(.incomplete) }
+        let short = declaredLength >= 0 && Int64(body.count) < declaredLength
+        if fired || (short && monotonicMs() >= deadline) { return .failure(.timedOut) }
+        if failed || short { return .failure(.incomplete) }
         return .success(body)
     }
 
     /// Writes the answer in one piece: status line, Content-Type,
     /// Content-Length, Date, Connection, extra headers (CR/LF-free ones
-    /// only), body unless HEAD.
+    /// only), body unless HEAD or 204.
     ///
     /// Written raw with mg_write rather than with mg_response_header_*:
     /// civetweb refuses those once anything was written, and the interim
     /// "100 Continue" has to be written before the body is read.
     @discardableResult
-    func send(_ conn: OpaquePointer, _ request: RestRequest, _ response: RestResponse, head: Bool, close: Bool) -> Int {
+    func send(_ conn: OpaquePointer, _ request: RestRequest, _ response: RestResponse, head: Bool, close: Bool,
+              extra: [RestHeader] = []) -> Int {
         var status = response.status
         var body: [UInt8]
-        if (100...999).contains(status), let encoded = JSONCodec.serialize(response.body) {
+        if status == 204 {
+            body = []
+        } else if (100...999).contains(status), let encoded = JSONCodec.serialize(response.body) {
             body = encoded
         } else {
             status = 500
@@ -306,13 +761,16 @@ final class ServerCore: Sendable {
         JSONCodec.appendDecimal(Int64(status), to: &bytes)
         add(" ")
         add(HTTPStatus.text(status))
-        add("\r\nContent-Type: application/json\r\nContent-Length: ")
-        JSONCodec.appendDecimal(Int64(body.count), to: &bytes)
+        if status != 204 {
+            // RFC 9110 8.6: no Content-Length on 204.
+            add("\r\nContent-Type: application/json\r\nContent-Length: ")
+            JSONCodec.appendDecimal(Int64(body.count), to: &bytes)
+        }
         add("\r\nDate: ")
         add(dateHeader.now())
         add("\r\n")
         var connection: String? = close ? "close" : nil
-        for h in response.headers {
+        for h in response.headers + extra {
             let name = h.name.lowercased()
             // Compare bytes: "\r\n" is one Character in Swift.
             let unsafe = (h.name + h.value).utf8.contains { $0 == 13 || $0 == 10 } || h.name.utf8.contains(58)
@@ -329,9 +787,12 @@ final class ServerCore: Sendable {
             add(h.value)
             add("\r\n")
         }
-        add("Connection: ")
-        add(connection ?? (Self.clientKeepsAlive(request) ? "keep-alive" : "close"))
-        add("\r\n\r\n")
+        let closing = (connection ?? (Self.clientKeepsAlive(request) ? "keep-alive" : "close")).lowercased() == "close"
+        // What we say is what happens: civetweb would otherwise keep the
+        // connection (and read an unread body as the next request, or drain
+        // a declared body for as long as the client keeps sending).
+        if closing { mg_disable_connection_keep_alive(conn) }
+        add(closing ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n")
         if !head { bytes.append(contentsOf: body) }
         let written = bytes.withUnsafeBytes { mg_write(conn, $0.baseAddress, $0.count) }
         if written < 0 { log.debug(nil, "REST: client went away before the answer to \(request.requestPath)") }
@@ -351,6 +812,64 @@ final class ServerCore: Sendable {
         if connection.contains("close") { return false }
         if connection.contains("keep-alive") { return true }
         return request.httpVersion == "1.1"
+    }
+}
+
+/// The request target as sent, split for routing (RFC 9112 3.2): origin
+/// form "/path", absolute form "http://host:port/path" (servers MUST accept
+/// it; its authority is checked like Host).
+struct RequestTarget {
+    /// The path as sent (still percent-encoded), for logs and errors.
+    var path: String
+    /// The path for the route table: only unreserved characters decoded,
+    /// so "%2F", "%00" or "%5C" stay text that names no route.
+    var routePath: String
+    var authority: String?
+
+    init(_ raw: String) {
+        var path = raw
+        authority = nil
+        for scheme in ["http://", "https://"] where raw.utf8.count >= scheme.utf8.count
+            && asciiCaseInsensitiveEqual(String(raw.prefix(scheme.count)), scheme) {
+            let rest = raw.dropFirst(scheme.count)
+            let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+            authority = String(rest[..<slash])
+            path = slash == rest.endIndex ? "/" : String(rest[slash...])
+            break
+        }
+        self.path = path
+        routePath = Self.decodeUnreserved(path)
+    }
+
+    static func decodeUnreserved(_ path: String) -> String {
+        let bytes = Array(path.utf8)
+        guard bytes.contains(UInt8(ascii: "%")) else { return path }
+        func hex(_ b: UInt8) -> UInt8? {
+            switch b {
+            case 48...57: b - 48
+            case 65...70: b - 55
+            case 97...102: b - 87
+            default: nil
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let h = hex(bytes[i + 1]), let l = hex(bytes[i + 2]) {
+                let c = h << 4 | l
+                let unreserved = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57)
+                    || c == UInt8(ascii: "-") || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: "~")
+                if unreserved {
+                    out.append(c)
+                    i += 3
+                    continue
+                }
+            }
+            out.append(bytes[i])
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -34,12 +34,29 @@ final class HTTPConnection {
     let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(host: String = "127.0.0.1", port: UInt16, timeoutMs: Int = 5_000) throws(HTTPClientError) {
+    /// `source`: the local address to connect from (127.0.0.2, 127.0.0.3...
+    /// play distinct clients over loopback).
+    init(host: String = "127.0.0.1", port: UInt16, timeoutMs: Int = 5_000, source: String? = nil) throws(HTTPClientError) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw .socket(errno) }
         var tv = timeval(tv_sec: timeoutMs / 1000, tv_usec: (timeoutMs % 1000) * 1000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            inet_pton(AF_INET, source, &local.sin_addr)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard bound == 0 else {
+                let e = errno
+                close(fd)
+                throw .connect(e)
+            }
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = port.bigEndian
@@ -79,6 +96,34 @@ final class HTTPConnection {
     /// Half-closes the sending side (the server then sees the end of a body
     /// without length).
     func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+
+    /// Waits (at most `timeoutMs`) for the server to close: true once the
+    /// end of the stream (or a reset) is read, false if the connection is
+    /// still open then. Bytes read meanwhile are kept for readResponse.
+    func closedByServer(withinMs timeoutMs: Int) -> Bool {
+        func nowMs() -> Int {
+            var t = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &t)
+            return t.tv_sec * 1000 + t.tv_nsec / 1_000_000
+        }
+        let deadline = nowMs() + timeoutMs
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while nowMs() <= deadline {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, 50) > 0 else { continue }
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if n == 0 { return true }
+            if n < 0 {
+                if errno == EAGAIN || errno == EINTR { continue }
+                return true
+            }
+            buffer.append(contentsOf: chunk.prefix(n))
+        }
+        return false
+    }
+
+    /// Bytes received but not yet read as a response.
+    var pendingBytes: Int { buffer.count }
 
     /// Reads more bytes into the buffer; false at end of stream.
     private func fill() throws(HTTPClientError) -> Bool {
