@@ -1,30 +1,33 @@
 #!/usr/bin/env bash
-# libFuzzer over the REST request parsers (Rest/RestFuzzEntry.swift, Tests/Fuzz/RestFuzzTarget.swift).
+# libFuzzer over the REST layer, two targets:
+#   routes  the request parsers (Rest/RestFuzzEntry.swift, Tests/Fuzz/RestFuzzTarget.swift): the first
+#           byte picks a POST route, the rest is its body; seeds Tests/Fuzz/corpus
+#   http    whole HTTP requests (Tests/Fuzz/RestHTTPFuzzTarget.swift): each input is written to a real
+#           in-process RestServer over loopback, through civetweb and ServerCore.handle; seeds
+#           Tests/Fuzz/http-corpus. Fails on a crash, a non-HTTP answer, or a health GET left unanswered.
 #
-#   bash scripts/fuzz.sh [SECONDS]      (default 60)
+#   bash scripts/fuzz.sh [SECONDS] [routes|http|all]      (defaults: 60, all; SECONDS per target)
 #
 # 1. swift build --product swiftcustomevents (scratch path FUZZ_SCRATCH_PATH, default
-#    <repo>/.build-fuzz): the C glue objects and libswiftcustomevents.so the target links against.
-# 2. swiftc -sanitize=fuzzer,address over the REST parsing sources (JSON, fields, every route,
-#    the control protocol) plus the target: not through SwiftPM, Package.swift is untouched.
-#    Rebuilt only when a source changed.
-# 3. runs it for SECONDS (-max_total_time) on a working copy of the committed seed corpus
-#    Tests/Fuzz/corpus (DeepStream's documented payloads; the first byte picks the route);
-#    new inputs stay in the working copy (FUZZ_WORK, default <scratch>/fuzz-work), crashes are
-#    written there and make this script fail. Prints executions, exec/s and coverage.
+#    <repo>/.build-fuzz): the C glue objects and libswiftcustomevents.so the targets link against.
+# 2. swiftc -sanitize=fuzzer,address over the REST sources the target needs plus the target: not
+#    through SwiftPM, Package.swift is untouched. Rebuilt only when a source changed.
+# 3. runs it for SECONDS (-max_total_time) on a working copy of its seed corpus; new inputs stay in
+#    the working copy (FUZZ_WORK, default <scratch>/fuzz-work[-http]), crashes are written there and
+#    make this script fail. Prints executions, exec/s and coverage.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 seconds="${1:-60}"
-[[ "$seconds" =~ ^[0-9]+$ ]] || { echo "usage: bash scripts/fuzz.sh [SECONDS]" >&2; exit 2; }
+which="${2:-all}"
+[[ "$seconds" =~ ^[0-9]+$ ]] && [[ "$which" =~ ^(routes|http|all)$ ]] \
+  || { echo "usage: bash scripts/fuzz.sh [SECONDS] [routes|http|all]" >&2; exit 2; }
 
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
   export PATH="/opt/swift/usr/bin:$PATH"
 fi
 scratch="${FUZZ_SCRATCH_PATH:-$repo/.build-fuzz}"
-work="${FUZZ_WORK:-$scratch/fuzz-work}"
-mkdir -p "$work/corpus" "$work/artifacts"
 
 echo "==> swift build --product swiftcustomevents (scratch path $scratch)"
 swift build --scratch-path "$scratch" --product swiftcustomevents 2>&1 | tail -n 1
@@ -33,13 +36,25 @@ glue="$bin/GstSwiftBridge.build"
 [ -f "$glue/module.modulemap" ] || { echo "fuzz.sh: no $glue/module.modulemap" >&2; exit 1; }
 
 src=Sources/swiftmultiurisrc
-sources=(
+common=(
   "$src/Rest/JSON.swift" "$src/Rest/RestHTTP.swift" "$src/Rest/OpenAPI.swift" "$src/Rest/RestFuzzEntry.swift"
   "$src"/Rest/Routes/*.swift
   "$src/Control/StreamControl.swift" "$src/Support/DebugCategory.swift"
-  Tests/Fuzz/RestFuzzTarget.swift
+  Tests/Fuzz/FuzzControl.swift
 )
-target="$scratch/rest-fuzz"
+
+# fuzz NAME: build and run one target.
+fuzz() {
+local name="$1" sources target work seeds maxlen
+if [ "$name" = routes ]; then
+  sources=("${common[@]}" Tests/Fuzz/RestFuzzTarget.swift)
+  target="$scratch/rest-fuzz"; work="${FUZZ_WORK:-$scratch/fuzz-work}"; seeds=Tests/Fuzz/corpus; maxlen=4096
+else
+  sources=("${common[@]}" "$src/Rest/RestServer.swift" "$src/Rest/RestServerCore.swift"
+           "$src/Rest/RestRouteRegistry.swift" Tests/Fuzz/RestHTTPFuzzTarget.swift)
+  target="$scratch/rest-http-fuzz"; work="${FUZZ_WORK:-$scratch/fuzz-work}-http"; seeds=Tests/Fuzz/http-corpus; maxlen=8192
+fi
+mkdir -p "$work/corpus" "$work/artifacts"
 stamp="$(cat "${sources[@]}" "$0" | sha256sum | cut -c1-16)"
 if [ ! -x "$target" ] || [ "$(cat "$target.stamp" 2>/dev/null)" != "$stamp" ]; then
   echo "==> swiftc -sanitize=fuzzer,address (${#sources[@]} files) -> $target"
@@ -57,22 +72,22 @@ if [ ! -x "$target" ] || [ "$(cat "$target.stamp" 2>/dev/null)" != "$stamp" ]; t
     "$glue"/*.c.o -L "$bin" -lswiftcustomevents -Xlinker -rpath -Xlinker "$bin" \
     -lgstreamer-1.0 -lgobject-2.0 -lglib-2.0 -lgstbase-1.0 -lgstvideo-1.0 -lgstapp-1.0 \
     -lgstrtspserver-1.0 -lgstrtsp-1.0 -lgstsdp-1.0 -lgstnet-1.0 -ljansson -lcivetweb \
-    >"$scratch/rest-fuzz-build.log" 2>&1; then
-    grep -v 'ld.gold: warning: Cannot export local symbol' "$scratch/rest-fuzz-build.log" | tail -n 60
+    >"$target-build.log" 2>&1; then
+    grep -v 'ld.gold: warning: Cannot export local symbol' "$target-build.log" | tail -n 60
     echo "fuzz.sh: building the fuzz target FAILED (log: $scratch/rest-fuzz-build.log)" >&2
-    exit 1
+    return 1
   fi
-  grep -E '\.swift:[0-9]+:[0-9]+: warning:' "$scratch/rest-fuzz-build.log" || true
+  grep -E '\.swift:[0-9]+:[0-9]+: warning:' "$target-build.log" || true
   echo "$stamp" >"$target.stamp"
 fi
 
-cp -n Tests/Fuzz/corpus/* "$work/corpus/" 2>/dev/null || true
-echo "==> $target for ${seconds}s (corpus $work/corpus, seeds Tests/Fuzz/corpus)"
+cp -n "$seeds"/* "$work/corpus/" 2>/dev/null || true
+echo "==> $target for ${seconds}s (corpus $work/corpus, seeds $seeds)"
 log="$work/fuzz.log"
 set +e
 # detect_leaks=0: the target keeps one GStreamer init and debug category for the whole run.
 ASAN_OPTIONS="detect_leaks=0:${ASAN_OPTIONS:-}" \
-  "$target" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  "$target" -max_total_time="$seconds" -max_len="$maxlen" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/" "$work/corpus" >"$log" 2>&1
 rc=$?
 set -e
@@ -82,4 +97,10 @@ if [ "$rc" -ne 0 ]; then
   echo "fuzz.sh: FAILED (libFuzzer exit $rc; reproducer in $work/artifacts/)" >&2
   exit 1
 fi
-echo "fuzz.sh: ok, no crash in ${seconds}s"
+echo "fuzz.sh: $name ok, no crash in ${seconds}s"
+}
+
+case "$which" in
+  all) fuzz http; fuzz routes ;;
+  *) fuzz "$which" ;;
+esac

@@ -4,6 +4,8 @@
 #  1. swift build          every product: libgstswiftmultiurisrc.so, libswiftcustomevents.so
 #  2. swift test           with GST_REGISTRY in a temporary folder
 #  2b. schemathesis       scripts/schemathesis.sh: REST answers against openapi.json (SKIP_SCHEMATHESIS=1 skips)
+#  2c. fuzz               scripts/fuzz.sh FUZZ_SECONDS all: libFuzzer over whole HTTP requests and the route
+#                          parsers, FUZZ_SECONDS (default 20) each; a crash fails (SKIP_FUZZ=1 skips)
 #  3. plugin loading       in a clean environment (env -i): gst-inspect-1.0 swiftmultiurisrcbin
 #                          must succeed and gst-inspect-1.0 -b must list no blacklisted file
 #  4. meson-compat         meson setup + ninja + ninja install into a temporary prefix, the
@@ -154,6 +156,22 @@ else
     record "schemathesis" ok "$(( $(now) - t0 ))s"
   else
     record "schemathesis" FAILED "see output above"
+  fi
+fi
+
+# ---------------------------------------------------------------------------
+# libFuzzer over the REST layer (scripts/fuzz.sh): whole HTTP requests into an in-process
+# server, then the route parsers, FUZZ_SECONDS each (default 20); a crash fails the run.
+# SKIP_FUZZ=1 skips it.
+if [ "${SKIP_FUZZ:-0}" = 1 ]; then
+  record "fuzz" skipped "SKIP_FUZZ=1"
+else
+  step "fuzz: scripts/fuzz.sh ${FUZZ_SECONDS:-20} all"
+  t0=$(now)
+  if timeout -k 10 "$(( ${FUZZ_SECONDS:-20} * 2 + 420 ))" bash "$repo/scripts/fuzz.sh" "${FUZZ_SECONDS:-20}" all </dev/null; then
+    record "fuzz" ok "$(( $(now) - t0 ))s"
+  else
+    record "fuzz" FAILED "see output above"
   fi
 fi
 
