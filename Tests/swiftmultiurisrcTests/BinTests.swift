@@ -181,11 +181,21 @@ import Testing
         #expect(warnings.contains { $0.contains("source 1") && $0.contains("missing") })
         #expect(warnings.contains { $0.contains("source 2") && $0.contains("corrupt") })
         let bin = try #require(p.bin())
-        let states = Dictionary(uniqueKeysWithValues: bin.streams().map { ($0.cameraId, $0.state) })
-        #expect(states == ["good": .playing, "missing": .error, "corrupt": .error])
-        #expect(bin.streams().first { $0.cameraId == "missing" }?.lastError?.isEmpty == false)
+        // Failed sources leave, as in DeepStream: a stream-remove each, their
+        // ids free, what happened readable in recentlyFailed.
+        #expect(waitUntil(ms: 5_000) { bin.streams().map(\.cameraId) == ["good"] }, "\(bin.streams())")
+        let failed = Dictionary(uniqueKeysWithValues: bin.recentlyFailed().map { ($0.cameraId, $0) })
+        #expect(failed["missing"]?.state == .error && failed["corrupt"]?.state == .error, "\(failed)")
+        #expect(failed["missing"]?.lastError?.isEmpty == false)
         #expect(tally.count(1) == 0 && tally.count(2) == 0)
+        p.drain()
         #expect(p.messages.contains { $0.structureName == "stream-error" && $0.fields["sensor-id"] == "missing" })
+        for id in ["missing", "corrupt"] {
+            #expect(p.messages.contains { $0.structureName == "stream-remove" && $0.fields["sensor-id"] == id }, "\(id)")
+        }
+        // The place is free again: the same camera id can be added back.
+        let again = try bin.addStream(AddStreamRequest(cameraId: "missing", cameraName: "again", uri: good))
+        #expect(again.sourceId == 1)
     }
 
     @Test func lastSourceEndingEndsTheStreamUnlessDropped() throws {

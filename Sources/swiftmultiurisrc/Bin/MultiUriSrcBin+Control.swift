@@ -7,6 +7,8 @@ import swiftcustomevents
 /// StreamControl: what REST requests (and action signals) do to the bin.
 extension MultiUriSrcBin: StreamControl {
     func addStream(_ request: AddStreamRequest) throws(ControlError) -> StreamInfo {
+        // Off the control queue: checking a file may touch the disk.
+        try SourcePolicy(settings.withLock { $0 }).check(request)
         let info = try onControl { () throws(ControlError) in try addStreamOnQueue(request) }
         guard let waitMs = request.waitForFirstFrameMs, waitMs > 0 else { return info }
         return waitForFirstFrame(sourceId: info.sourceId, cameraId: request.cameraId, timeoutMs: waitMs) ?? info
@@ -42,6 +44,10 @@ extension MultiUriSrcBin: StreamControl {
         // st?.slots, not st.map: map would copy the whole State.
         let slots = state.withLock { st in st?.slots.values.map { $0 } ?? [] }
         return slots.sorted { $0.sourceId < $1.sourceId }.map { $0.info() }
+    }
+
+    func recentlyFailed() -> [StreamInfo] {
+        state.withLock { $0?.recentlyFailed ?? [] }
     }
 
     func resolveStream(_ streamId: String) -> StreamInfo? {

@@ -24,8 +24,9 @@ extension MultiUriSrcBin {
     }
 
     /// GstBin::handle_message: an error inside one source must not stop the
-    /// pipeline. It becomes a warning naming the source, the source leaves
-    /// the pipeline, and its slot stays in state `error` for stream-info.
+    /// pipeline. It becomes a warning naming the source, and the source
+    /// leaves (see `retireFailed`). What children post leaves without the
+    /// source's credentials.
     func handleMessage(_ message: UnsafeMutablePointer<GstMessage>) {
         // Sources change state apart from the bin (locked state): a source
         // that prerolls asynchronously (uridecodebin) must not make the bin
@@ -42,8 +43,8 @@ extension MultiUriSrcBin {
             var text: UnsafeMutablePointer<gchar>?
             var debug: UnsafeMutablePointer<gchar>?
             gsb_message_parse_error_or_warning(message, &text, &debug)
-            let reason = takeGString(text) ?? "unknown error"
-            let details = takeGString(debug)
+            let reason = slot.redacted(takeGString(text) ?? "unknown error")
+            let details = takeGString(debug).map(slot.redacted)
             gsb_message_unref(message)
             if slot.runtime.withLock({ $0.detaching }) {
                 binLog.debug(element.raw, "source \(slot.sourceId) is leaving; its error is not a failure: \(reason)")
@@ -62,14 +63,72 @@ extension MultiUriSrcBin {
                         text: "source \(slot.sourceId) (\(slot.sensorId), \(slot.maskedUri)) failed and was removed: \(reason)",
                         debug: details)
             postSourceError(slot, reason: reason)
-            controlQueue.async { [weak self] in
-                guard let self else { return }
-                self.detach(slot, pushLifecycle: true)
-                self.applyLayout()
-            }
+            controlQueue.async { [weak self] in self?.retireFailed(slot) }
+            return
+        }
+        if type == GST_MESSAGE_WARNING || type == GST_MESSAGE_INFO || type == GST_MESSAGE_PROGRESS
+            || type == GST_MESSAGE_ELEMENT,
+           let src = gsb_message_src(message), let slot = slotOwning(UnsafeMutableRawPointer(src)) {
+            guard let safe = redactedMessage(message, type: type, slot: slot) else { return }
+            gsb_parent_handle_message(binRef, safe)
             return
         }
         gsb_parent_handle_message(binRef, message)
+    }
+
+    /// A child's message as it may leave the bin: texts without the
+    /// source's password (rtspsrc's "Connecting to rtsp://user:pw@..."
+    /// progress, warnings quoting the uri), and nothing of souphttpsrc's
+    /// `http-headers` (request headers, credentials included). Takes
+    /// `message`; nil when it is dropped.
+    private func redactedMessage(_ message: UnsafeMutablePointer<GstMessage>, type: GstMessageType,
+                                 slot: SourceSlot) -> UnsafeMutablePointer<GstMessage>? {
+        let src = gsb_message_src(message)
+        if type == GST_MESSAGE_ELEMENT {
+            guard let s = gst_message_get_structure(message) else { return message }
+            let name = String(cString: gst_structure_get_name(s))
+            let text = takeGString(gst_structure_to_string(s)) ?? ""
+            if name == "http-headers" || slot.redacted(text) != text {
+                binLog.debug(element.raw, "source \(slot.sourceId): dropped its \(name) message (credentials)")
+                gsb_message_unref(message)
+                return nil
+            }
+            return message
+        }
+        guard !slot.secrets.isEmpty else { return message }
+        if type == GST_MESSAGE_PROGRESS {
+            var kind = GST_PROGRESS_TYPE_START
+            var code: UnsafeMutablePointer<gchar>?
+            var text: UnsafeMutablePointer<gchar>?
+            gst_message_parse_progress(message, &kind, &code, &text)
+            let codeText = takeGString(code) ?? ""
+            let original = takeGString(text) ?? ""
+            let safe = slot.redacted(original)
+            guard safe != original else { return message }
+            gsb_message_unref(message)
+            return gst_message_new_progress(src, kind, codeText, safe)
+        }
+        // WARNING or INFO.
+        var error: UnsafeMutablePointer<GError>?
+        var debug: UnsafeMutablePointer<gchar>?
+        if type == GST_MESSAGE_WARNING {
+            gst_message_parse_warning(message, &error, &debug)
+        } else {
+            gst_message_parse_info(message, &error, &debug)
+        }
+        defer { if let error { g_error_free(error) } }
+        let originalDebug = takeGString(debug)
+        guard let error else { return message }
+        let original = error.pointee.message.map { String(cString: $0) } ?? ""
+        let safeText = slot.redacted(original)
+        let safeDebug = originalDebug.map(slot.redacted)
+        guard safeText != original || safeDebug != originalDebug else { return message }
+        gsb_message_unref(message)
+        let safeError = g_error_new_literal(error.pointee.domain, error.pointee.code, safeText)
+        defer { if let safeError { g_error_free(safeError) } }
+        return type == GST_MESSAGE_WARNING
+            ? gst_message_new_warning(src, safeError, safeDebug)
+            : gst_message_new_info(src, safeError, safeDebug)
     }
 
     /// Element message `stream-error` (ours): source-id, sensor-id, reason.

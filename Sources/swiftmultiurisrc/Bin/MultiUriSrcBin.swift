@@ -36,6 +36,8 @@ final class MultiUriSrcBin: @unchecked Sendable {
     static let removalTeardownWaitMs = 2_000
     /// How long READY→NULL waits for every source's elements together.
     static let stopTeardownWaitMs = 3_000
+    /// How many failed sources `recentlyFailed` remembers.
+    static let recentlyFailedLimit = 16
 
     /// What exists between READY and NULL.
     struct State: @unchecked Sendable {
@@ -53,6 +55,9 @@ final class MultiUriSrcBin: @unchecked Sendable {
         /// Whether the bin reached PLAYING at least once (sources added after
         /// that start at the current running time).
         var playing = false
+        /// The last sources that failed and left, oldest first (at most
+        /// `recentlyFailedLimit`): their final state and error, for clients.
+        var recentlyFailed: [StreamInfo] = []
         /// The RTSP reconnection watchdog (rtsp-reconnect-interval > 0).
         var watchdog: (any DispatchSourceTimer)?
     }
@@ -242,10 +247,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
                 postWarning(.resource, code: GST_RESOURCE_ERROR_FAILED.rawValue,
                             text: "source \(slot.sourceId) (\(slot.sensorId)) failed to start and was removed", debug: nil)
             }
-            controlQueue.async { [weak self] in
-                self?.detach(slot, pushLifecycle: true)
-                self?.applyLayout()
-            }
+            controlQueue.async { [weak self] in self?.retireFailed(slot) }
         }
     }
 
@@ -266,13 +268,16 @@ final class MultiUriSrcBin: @unchecked Sendable {
             guard let st else { return .failure(.unavailable("element is not running")) }
             var replacing: SourceSlot?
             if let existing = st.slots.values.first(where: { $0.sensorId == request.cameraId }) {
-                guard !existing.holdsPlace else {
+                // Only a source that ended may be added again under its id.
+                guard existing.hasEnded else {
                     return .failure(.conflict("Duplicate Camera id '\(request.cameraId)', unable to add stream"))
                 }
                 replacing = existing
             }
-            let active = st.slots.values.filter { $0 !== replacing && $0.holdsPlace }.count
-            guard active < Int(s.maxBatchSize) else { return .failure(.capacity(limit: s.maxBatchSize)) }
+            // Every source present counts, also one still connecting, retrying
+            // or ended (as in DeepStream): failed ones leave at once.
+            let present = st.slots.values.filter { $0 !== replacing }.count
+            guard present < Int(s.maxBatchSize) else { return .failure(.capacity(limit: s.maxBatchSize)) }
             var id: UInt32 = 0
             while let holder = st.slots[id], holder !== replacing { id += 1 }
             return .ok(id, replacing: replacing)
@@ -281,7 +286,13 @@ final class MultiUriSrcBin: @unchecked Sendable {
             if case let .failure(e) = admission { throw e }
             throw .internalError("admission")
         }
-        if let replacing { forget(replacing) }
+        if let replacing {
+            // Its elements may still be there (at EOS): they hold the muxer
+            // pad the new source is about to ask for.
+            detach(replacing, pushLifecycle: true)
+            forget(replacing)
+            postStreamMessage("stream-remove", replacing)
+        }
 
         let slot = SourceSlot(sourceId: sourceId, sensorId: request.cameraId, sensorName: request.cameraName,
                               uri: request.uri, options: s.resolved(request.options),
@@ -413,6 +424,26 @@ final class MultiUriSrcBin: @unchecked Sendable {
                         text: "source \(teardown.sourceId): its elements did not stop within \(timeoutMs) ms and were abandoned (a streaming thread is blocked, e.g. in a read)",
                         debug: nil)
         }
+    }
+
+    /// A source that failed for good leaves, as in DeepStream: out of the
+    /// pipeline and the slot table (its id and place are free again), with a
+    /// `stream-remove` message. What happened to it stays readable in
+    /// `recentlyFailed` (bounded). Control queue.
+    func retireFailed(_ slot: SourceSlot) {
+        guard state.withLock({ $0?.slots[slot.sourceId] === slot }) else { return }
+        detach(slot, pushLifecycle: true)
+        forget(slot)
+        let info = slot.info()
+        state.withLock { st in
+            st?.recentlyFailed.append(info)
+            if let n = st?.recentlyFailed.count, n > Self.recentlyFailedLimit {
+                st?.recentlyFailed.removeFirst(n - Self.recentlyFailedLimit)
+            }
+        }
+        postStreamMessage("stream-remove", slot)
+        applyLayout()
+        binLog.info(element.raw, "source \(slot.sourceId) (\(slot.sensorId)) failed and left: \(info.lastError ?? "unknown error")")
     }
 
     private func forget(_ slot: SourceSlot) {

@@ -49,8 +49,7 @@ extension MultiUriSrcBin {
                 rt.state = .error
                 rt.lastError = "no data after \(s.rtspReconnectAttempts) reconnection attempts" + (rt.lastError.map { " (\($0))" } ?? "")
             }
-            detach(slot, pushLifecycle: true)
-            applyLayout()
+            retireFailed(slot)
             postAttemptExceeded(slot)
             postWarning(.resource, code: GST_RESOURCE_ERROR_READ.rawValue,
                         text: "source \(slot.sourceId) (\(slot.sensorId)): reconnection attempts exceeded", debug: nil)

@@ -44,6 +44,7 @@ final class SourceSlot: @unchecked Sendable {
         self.sensorName = sensorName
         self.uri = uri
         maskedUri = maskPassword(in: uri)
+        secrets = swiftmultiurisrc.secrets(of: uri)
         self.options = options
         branch = Mutex(nil)
         runtime = Mutex(SourceRuntime())
@@ -53,12 +54,19 @@ final class SourceSlot: @unchecked Sendable {
     /// The uri with its password masked, for logs and answers (made once:
     /// every stream-info answer shows it).
     let maskedUri: String
+    /// The password (as written and decoded) and user info of the uri:
+    /// whatever a child posts is rewritten without them.
+    let secrets: [String]
 
-    /// Counts against max-batch-size and blocks its camera id: everything
-    /// but a source that ended or failed for good.
-    var holdsPlace: Bool {
+    /// `text` safe to pass on: no secret of this source's uri in it.
+    func redacted(_ text: String) -> String {
+        secrets.isEmpty ? text : redact(text, secrets: secrets)
+    }
+
+    /// Ended (EOS) or failed: its camera id may be added again.
+    var hasEnded: Bool {
         let state = runtime.withLock { $0.state }
-        return state != .error && state != .eos
+        return state == .error || state == .eos
     }
 
     /// RTSP sources are the ones that reconnect.
@@ -135,13 +143,49 @@ struct FrameDropper: Sendable {
     }
 }
 
+/// The user info of `scheme://user:password@host/...`, or nil. A password
+/// typed raw with "/" in it (cameras' users do) still counts: the user info
+/// then runs to the last "@" before any "?" or "#".
+func userInfoRange(in uri: String) -> Range<String.Index>? {
+    guard let start = uri.firstRange(of: "://")?.upperBound else { return nil }
+    let rest = uri[start...]
+    let beforeQuery = rest.prefix { $0 != "?" && $0 != "#" }
+    let authority = beforeQuery.prefix { $0 != "/" }
+    if let at = authority.lastIndex(of: "@") { return start..<at }
+    // "/" before the "@": user info only if a ":" comes before that "/"
+    // and what follows it is not a port.
+    guard let at = beforeQuery.lastIndex(of: "@"), let colon = authority.firstIndex(of: ":"),
+          !authority[authority.index(after: colon)...].allSatisfy(\.isASCIIDigit) else { return nil }
+    return start..<at
+}
+
+private extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}
+
 /// Replaces the password of `scheme://user:password@host` with ***.
 func maskPassword(in uri: String) -> String {
-    guard let schemeEnd = uri.firstRange(of: "://") else { return uri }
-    let rest = uri[schemeEnd.upperBound...]
-    let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
-    let authority = rest[..<authorityEnd]
-    guard let at = authority.lastIndex(of: "@"),
-          let colon = authority[..<at].firstIndex(of: ":") else { return uri }
-    return String(uri[..<colon]) + ":***" + String(uri[at...])
+    guard let info = userInfoRange(in: uri), let colon = uri[info].firstIndex(of: ":") else { return uri }
+    return String(uri[..<colon]) + ":***" + String(uri[info.upperBound...])
+}
+
+/// What of `uri` must never appear in a message: the password as written
+/// and %-decoded (children print either), and the whole user info.
+func secrets(of uri: String) -> [String] {
+    guard let info = userInfoRange(in: uri), let colon = uri[info].firstIndex(of: ":") else { return [] }
+    let password = String(uri[uri.index(after: colon)..<info.upperBound])
+    guard !password.isEmpty else { return [] }
+    var found = [String(uri[info]), password]
+    if let decoded = SourcePolicy.percentDecoded(password), decoded != password { found.append(decoded) }
+    // Longest first: a shorter secret inside a longer one is replaced after it.
+    return found.sorted { $0.utf8.count > $1.utf8.count }
+}
+
+/// `text` with every secret replaced by ***.
+func redact(_ text: String, secrets: [String]) -> String {
+    var out = text
+    for secret in secrets where out.contains(secret) {
+        out = out.replacing(secret, with: "***")
+    }
+    return out
 }

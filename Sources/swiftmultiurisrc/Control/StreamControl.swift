@@ -15,6 +15,9 @@ protocol StreamControl: AnyObject, Sendable {
     func removeStream(cameraId: String, url: String?) throws(ControlError) -> StreamInfo
     /// Every current source, ordered by source id.
     func streams() -> [StreamInfo]
+    /// The last sources that failed and left (they are no longer in
+    /// `streams()`), oldest first, with their final state and error.
+    func recentlyFailed() -> [StreamInfo]
     /// Finds a source by its decimal source id or by camera id.
     func resolveStream(_ streamId: String) -> StreamInfo?
 
@@ -34,6 +37,10 @@ protocol StreamControl: AnyObject, Sendable {
 
     /// True once the pipeline runs (PLAYING) and the server can take requests.
     var isReady: Bool { get }
+}
+
+extension StreamControl {
+    func recentlyFailed() -> [StreamInfo] { [] }
 }
 
 /// One stream/add request (or one item of a multi-sensor request).
@@ -106,6 +113,9 @@ enum MuxerSetting: Sendable, Equatable {
 enum ControlError: Error, Sendable, Equatable {
     /// 400: the field and what is wrong with it.
     case badRequest(field: String, detail: String)
+    /// 403: the element's policy refuses it (allowed-uri-schemes, file-root,
+    /// allow-link-local); the field and why.
+    case forbidden(field: String, detail: String)
     /// 404: no such stream (or route).
     case notFound(String)
     /// 409: duplicate camera id, url mismatch, wrong state.
@@ -123,6 +133,7 @@ enum ControlError: Error, Sendable, Equatable {
     var httpStatus: Int {
         switch self {
         case .badRequest: 400
+        case .forbidden: 403
         case .notFound: 404
         case .conflict, .unsupported: 409
         case .capacity: 429
@@ -133,7 +144,7 @@ enum ControlError: Error, Sendable, Equatable {
 
     var detail: String {
         switch self {
-        case let .badRequest(field, detail): "\(field): \(detail)"
+        case let .badRequest(field, detail), let .forbidden(field, detail): "\(field): \(detail)"
         case let .notFound(s), let .conflict(s), let .unsupported(s),
              let .unavailable(s), let .internalError(s): s
         case let .capacity(limit): "max-batch-size (\(limit)) reached"

@@ -379,7 +379,7 @@ enum OpenAPIDocument {
                 resultsProperty.0: resultsProperty.1,
             ]),
         ])
-        let codes = add ? [400, 401, 405, 409, 413, 429, 500, 503] : [400, 401, 404, 405, 409, 413, 500, 503]
+        let codes = add ? [400, 401, 403, 405, 409, 413, 429, 500, 503] : [400, 401, 404, 405, 409, 413, 500, 503]
         return operation(op, summary: add ? "Adds a source (a camera)" : "Removes a source by camera_id",
                          description: "With an array of sensors, each is processed on its own: 200 with "
                              + "\(op)_PARTIAL_SUCCESS when some failed; when all failed, the first failure's status.",
@@ -403,6 +403,8 @@ enum OpenAPIDocument {
                 "properties": obj([
                     "stream-count": obj(["type": "integer", "minimum": 0]),
                     "stream-info": obj(["type": "array", "items": ref("StreamInfo")]),
+                    "failed-streams": obj(["type": "array", "items": ref("StreamInfo"),
+                                           "description": "ours: the last sources that failed and left, oldest first"]),
                 ]),
             ]))], required: ["stream-info"]))] + failures(getFailures))])))
 
