@@ -29,7 +29,9 @@ import Testing
         let bin = try #require(p.bin())
         #expect(waitUntil(ms: 15_000) { (0..<8).allSatisfy { recorder.frames(UInt32($0)) > 5 } })
         g_usleep(500_000)
-        let fdsStart = settled { openDescriptorCount() }
+        // Only this test's sockets: other suites open and close descriptors
+        // in the same process meanwhile.
+        let fdsStart = settled { socketCount(port: port) }
         let threadsStart = threadCount()
 
         let bad: [String] = [
@@ -132,22 +134,43 @@ import Testing
 
         // Descriptors and threads settle back (sockets close a moment after
         // their last answer; teardown threads end).
-        let fdsEnd = settled { openDescriptorCount() }
-        #expect(waitUntil(ms: 10_000) { openDescriptorCount() <= fdsStart }, "fds \(fdsStart) -> \(openDescriptorCount())")
+        let fdsEnd = settled { socketCount(port: port) }
+        #expect(waitUntil(ms: 10_000) { socketCount(port: port) <= fdsStart }, "sockets \(fdsStart) -> \(socketCount(port: port))")
         // Thread pools (libdispatch, GStreamer) may keep a few idle ones.
         #expect(waitUntil(ms: 10_000) { threadCount() <= threadsStart + 8 }, "threads \(threadsStart) -> \(threadCount())")
-        print("long run \(Self.seconds) s: answers \(seen.sorted { $0.key < $1.key }), fds \(fdsStart) -> \(fdsEnd), "
+        print("long run \(Self.seconds) s: answers \(seen.sorted { $0.key < $1.key }), sockets on the port \(fdsStart) -> \(fdsEnd), "
               + "threads \(threadsStart) -> \(threadCount()), frames per stream \((0..<8).map { recorder.frames(UInt32($0)) })")
         p.stop()
     }
 }
 
-private func openDescriptorCount() -> Int {
+/// Descriptors of this process that are TCP sockets on `port` (either end),
+/// from /proc/net/tcp's inodes.
+private func socketCount(port: UInt16) -> Int {
+    guard let f = fopen("/proc/self/net/tcp", "r") else { return -1 }
+    var inodes = Set<String>()
+    var line = [CChar](repeating: 0, count: 512)
+    var rows = 0
+    while fgets(&line, Int32(line.count), f) != nil, rows < 100_000 {
+        rows += 1
+        let fields = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).split(separator: " ")
+        guard fields.count > 9 else { continue }
+        let ports = [fields[1], fields[2]].compactMap { $0.split(separator: ":").last.flatMap { UInt16($0, radix: 16) } }
+        if ports.contains(port) { inodes.insert(String(fields[9])) }
+    }
+    fclose(f)
     guard let dir = opendir("/proc/self/fd") else { return -1 }
     defer { closedir(dir) }
     var n = 0
-    while readdir(dir) != nil { n += 1 }
-    return n - 2
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        var target = [UInt8](repeating: 0, count: 128)
+        let len = readlink("/proc/self/fd/\(name)", &target, 127)
+        guard len > 0 else { continue }
+        let text = String(decoding: target.prefix(len), as: UTF8.self)
+        if text.hasPrefix("socket:["), inodes.contains(String(text.dropFirst(8).dropLast())) { n += 1 }
+    }
+    return n
 }
 
 private func threadCount() -> Int {

@@ -397,6 +397,12 @@ final class MultiUriSrcBin: @unchecked Sendable {
         // which also unlinks the source from its muxer pad and takes it off
         // our bus, without touching its state.
         gst_object_ref(branch.bin.raw)
+        // Until it stops, the source's output goes nowhere quietly: an
+        // unlinked pad would answer NOT_LINKED and send decodebin3 and its
+        // multiqueue down their error paths while they are being torn down.
+        gst_pad_add_probe(branch.srcPad.ptr, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM, { _, _, _ in
+            GST_PAD_PROBE_DROP
+        }, nil, nil)
         gst_bin_remove(binRef, branch.bin.ptr)
         slot.branch.withLock { $0 = nil }
         if let muxPad = branch.muxPad {
