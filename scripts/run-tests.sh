@@ -107,6 +107,38 @@ plugin_dir="$tmp/plugin-dir"
 mkdir -p "$plugin_dir"
 ln -s "$bin/libgstswiftmultiurisrc.so" "$plugin_dir/libgstswiftmultiurisrc.so"
 
+# report_hang: called while swift test still runs close to its limit. Prints which tests
+# started and did not end, then each test process's threads (frames of our code and of
+# GStreamer only; the whole dump stays in $tmp/hang-PID.txt).
+report_hang() {
+  local sid p comm
+  sid="$(cat "$tmp/swift-test.sid" 2>/dev/null)" || return 0
+  step "swift test still running near its ${test_timeout}s limit: where it is"
+  awk '/◇ Test .* started/ { sub(/^.*◇ Test /, ""); sub(/ started\.$/, ""); s[$0] = 1 }
+       /✔ Test .* passed|✘ Test .* (failed|recorded)/ { for (t in s) if (index($0, "Test " t " ") > 0) delete s[t] }
+       END { for (t in s) print "not finished: " t }' "$tmp/swift-test.log" | sort
+  for p in /proc/[0-9]*; do
+    [ "$(sed -E 's/^.*\) [^ ]+ [^ ]+ [^ ]+ ([^ ]+) .*$/\1/' "$p/stat" 2>/dev/null)" = "$sid" ] || continue
+    comm="$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null | cut -c1-160)"
+    case "$comm" in *PackageTests*|*gst-launch*|*soak*) ;; *) continue ;; esac
+    echo "--- process ${p#/proc/} ($comm)"
+    if command -v gdb >/dev/null 2>&1; then
+      timeout -k 5 90 gdb -p "${p#/proc/}" -batch -nx -ex 'set pagination off' \
+        -ex 'thread apply all bt 30' >"$tmp/hang-${p#/proc/}.txt" 2>&1 </dev/null
+      # One line per kind of thread: its name, its first GStreamer/GLib frame and its first
+      # frame of ours, with how many threads look alike.
+      awk 'function flush() { if (name != "") print name " | " (gst == "" ? "-" : gst) " | " (ours == "" ? "-" : ours) }
+           /^Thread / { flush(); name = $0; sub(/^.*"/, "", name); name = $0; sub(/^[^"]*"/, "", name); sub(/".*$/, "", name); gsub(/[0-9]+/, "N", name); gst = ""; ours = ""; next }
+           /^#/ { f = $0; sub(/^#[0-9]+ +(0x[0-9a-f]+ in )?/, "", f); sub(/ \(.*$/, "", f)
+                  if (gst == "" && f ~ /^(gst_|g_|_gst)/) gst = f
+                  if (ours == "" && f ~ /^(\$s|gsb_)/) { ours = f; if (match($0, /at [^ ]*Sources[^ ]*/)) ours = ours " " substr($0, RSTART + 3, RLENGTH - 3) } }
+           END { flush() }' "$tmp/hang-${p#/proc/}.txt" | sed -E 's#/[^ |]*/Sources/#Sources/#' | sort | uniq -c | sort -rn | cut -c1-300 | head -60
+    else
+      echo "(gdb not installed: no stacks)"
+    fi
+  done
+}
+
 # ---------------------------------------------------------------------------
 step "swift test ${test_flags[*]:-} (GST_REGISTRY in $tmp)"
 t0=$(now)
@@ -121,14 +153,19 @@ set +e
   SWIFT_MULTIURISRC_BIN_PATH="$bin" \
   SWIFT_MULTIURISRC_PLUGIN_DIR="$plugin_dir" \
     timeout -k 30 "$test_timeout" setsid bash -c 'echo $$ >"$0"; exec "$@"' "$tmp/swift-test.sid" \
-      swift test --scratch-path "$scratch" ${test_flags[@]+"${test_flags[@]}"} \
+      stdbuf -oL -eL swift test --scratch-path "$scratch" ${test_flags[@]+"${test_flags[@]}"} \
     </dev/null 2>&1 | tee "$tmp/swift-test.log"
   exit "${PIPESTATUS[0]}"
 ) &
 test_job=$!
+# A hang must say where it is: shortly before the time limit, the stacks of the test
+# process (gdb, when present) and the tests that started but never ended go to the log.
+( sleep "$(( test_timeout > 120 ? test_timeout - 60 : test_timeout / 2 ))" && report_hang ) &
+hang_job=$!
 trap 'echo "run-tests: interrupted" >&2; exit 130' INT TERM
 wait "$test_job"
 test_rc=$?
+kill "$hang_job" 2>/dev/null; wait "$hang_job" 2>/dev/null
 trap - INT TERM
 set -e
 if [ -s "$tmp/swift-test.sid" ]; then
