@@ -1,6 +1,16 @@
 import CGStreamer
 import GstSwiftBridge
 
+/// Who sent a message a child posted (see `MultiUriSrcBin.origin(of:)`).
+enum MessageOrigin {
+    /// The bin itself or one of its own elements (the muxer).
+    case bin
+    /// An element of this source.
+    case slot(SourceSlot)
+    /// An element of a source that has left the bin and is stopping.
+    case departed
+}
+
 extension MultiUriSrcBin {
     /// GstElement::send_event. An EOS from the application (gst-launch -e,
     /// gst_element_send_event) ends the stream: loops, drops and
@@ -28,18 +38,30 @@ extension MultiUriSrcBin {
     /// leaves (see `retireFailed`). What children post leaves without the
     /// source's credentials.
     func handleMessage(_ message: UnsafeMutablePointer<GstMessage>) {
+        let type = gsb_message_type(message)
+        let owner = gsb_message_src(message).map { origin(of: UnsafeMutableRawPointer($0)) } ?? .bin
+        switch owner {
+        case .bin:
+            gsb_parent_handle_message(binRef, message)
+        case .departed:
+            // A source that left posts until it stops: its thread took our
+            // bus before gst_bin_remove took it away. Nothing it says is news.
+            binLog.debug(element.raw, "dropped a \(String(cString: gst_message_type_get_name(type))) message of a source that left")
+            gsb_message_unref(message)
+        case let .slot(slot):
+            handleSourceMessage(message, type: type, slot: slot)
+        }
+    }
+
+    private func handleSourceMessage(_ message: UnsafeMutablePointer<GstMessage>, type: GstMessageType, slot: SourceSlot) {
         // Sources change state apart from the bin (locked state): a source
         // that prerolls asynchronously (uridecodebin) must not make the bin
         // wait for an ASYNC_DONE its own state change never asked for.
-        let type = gsb_message_type(message)
-        if type == GST_MESSAGE_ASYNC_START || type == GST_MESSAGE_ASYNC_DONE,
-           let src = gsb_message_src(message), slotOwning(UnsafeMutableRawPointer(src)) != nil {
+        if type == GST_MESSAGE_ASYNC_START || type == GST_MESSAGE_ASYNC_DONE {
             gsb_message_unref(message)
             return
         }
-        if gsb_message_type(message) == GST_MESSAGE_ERROR,
-           let src = gsb_message_src(message),
-           let slot = slotOwning(UnsafeMutableRawPointer(src)) {
+        if type == GST_MESSAGE_ERROR {
             var text: UnsafeMutablePointer<gchar>?
             var debug: UnsafeMutablePointer<gchar>?
             gsb_message_parse_error_or_warning(message, &text, &debug)
@@ -67,8 +89,7 @@ extension MultiUriSrcBin {
             return
         }
         if type == GST_MESSAGE_WARNING || type == GST_MESSAGE_INFO || type == GST_MESSAGE_PROGRESS
-            || type == GST_MESSAGE_ELEMENT,
-           let src = gsb_message_src(message), let slot = slotOwning(UnsafeMutableRawPointer(src)) {
+            || type == GST_MESSAGE_ELEMENT {
             guard let safe = redactedMessage(message, type: type, slot: slot) else { return }
             gsb_parent_handle_message(binRef, safe)
             return
@@ -142,20 +163,29 @@ extension MultiUriSrcBin {
         gst_element_post_message(element.ptr, gst_message_new_element(cast(element.ptr, to: GstObject.self), s))
     }
 
-    /// The source whose bin contains `object` (walking up the parents).
-    func slotOwning(_ object: UnsafeMutableRawPointer) -> SourceSlot? {
+    /// Where a message's sender sits: in a source (`slot`), elsewhere in
+    /// the bin (the muxer, the bin itself), or in a source that left, whose
+    /// elements no longer have the bin as an ancestor. Walks up the parents
+    /// with gst_object_get_parent, which holds each object's lock: a source
+    /// is unparented by gst_bin_remove while its threads still post.
+    func origin(of object: UnsafeMutableRawPointer) -> MessageOrigin {
+        if object == element.raw { return .bin }
         let bins: [(UnsafeMutableRawPointer, SourceSlot)] = state.withLock { st in
             guard let st else { return [] }
             return st.slots.values.compactMap { slot in slot.branch.withLock { b in b.map { ($0.bin.raw, slot) } } }
         }
-        guard !bins.isEmpty else { return nil }
-        var current: UnsafeMutableRawPointer? = object
-        var depth = 0
-        while let obj = current, depth < 64 {
-            if let match = bins.first(where: { $0.0 == obj }) { return match.1 }
-            current = gsb_object_parent(obj).map { UnsafeMutableRawPointer($0) }
-            depth += 1
+        // `node` is referenced by us once we stepped past `object`.
+        var node = object
+        var owned = false
+        defer { if owned { gst_object_unref(node) } }
+        for _ in 0..<64 {
+            if let match = bins.first(where: { $0.0 == node }) { return .slot(match.1) }
+            if node == element.raw { return .bin }
+            guard let parent = gst_object_get_parent(cast(node, to: GstObject.self)) else { return .departed }
+            if owned { gst_object_unref(node) }
+            node = UnsafeMutableRawPointer(parent)
+            owned = true
         }
-        return nil
+        return .bin
     }
 }
