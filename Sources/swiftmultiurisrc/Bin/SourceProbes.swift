@@ -14,6 +14,10 @@ final class SourceContext: @unchecked Sendable {
     /// on its src pad).
     /// Streaming thread only.
     let segment = Mutex(SegmentBox())
+    /// The segment of the frames entering the decoder, for `decodedEnd`
+    /// (a decoder holds its segment back until its first output frame).
+    /// Streaming thread only.
+    let decoderInputSegment = Mutex(SegmentBox())
 
     init(bin: MultiUriSrcBin, slot: SourceSlot, progress: BranchProgress) {
         self.bin = bin
@@ -41,6 +45,22 @@ final class SourceContext: @unchecked Sendable {
     }
 }
 
+extension SourceContext {
+    /// A frame enters the decoder or the dropper (streaming thread):
+    /// remember where it ends in the source's running time. Both, because
+    /// skip-frames drops frames before the decoder, and files without a
+    /// decoder (raw video) have only the dropper.
+    func noteFrameEnd(_ buffer: UnsafeMutablePointer<GstBuffer>, in segment: borrowing Mutex<SegmentBox>) {
+        let pts = gsb_buffer_pts(buffer)
+        guard pts != GstClockTime.max else { return }
+        let duration = gsb_buffer_duration(buffer)
+        let running = segment.withLock { gsb_segment_running_time($0.ptr, pts) }
+        guard running != GstClockTime.max else { return }
+        let end = running &+ (duration != GstClockTime.max ? duration : 0)
+        slot.runtime.withLock { $0.decodedEnd = max($0.decodedEnd, end) }
+    }
+}
+
 /// A heap GstSegment (the struct has private padding Swift should not copy).
 final class SegmentBox: @unchecked Sendable {
     let ptr = gsb_segment_new_time()!
@@ -51,10 +71,14 @@ extension MultiUriSrcBin {
     /// Pad probes of one source; see SourceBranch for where each sits.
     func installProbes(_ branch: SourceBranch, context: SourceContext) {
 
-        // drop-frame-interval, before any conversion work is spent.
+        // drop-frame-interval, before any conversion work is spent; and where
+        // each decoded frame ends, for file loops.
         if let pad = gst_element_get_static_pad(branch.convertScale.ptr, "sink") {
-            gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, { _, _, data in
+            gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, { _, info, data in
                 guard let context = SourceContext.from(data) else { return GST_PAD_PROBE_OK }
+                if let info, let buffer = gsb_probe_info_buffer(info) {
+                    context.noteFrameEnd(buffer, in: context.segment)
+                }
                 return context.slot.dropper.withLock { $0.keep() } ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP
             }, context.retainedPointer(), SourceContext.releaseCallback)
             gst_object_unref(UnsafeMutableRawPointer(pad))
@@ -99,7 +123,6 @@ extension MultiUriSrcBin {
     func sourceBuffer(_ context: SourceContext, pad: UnsafeMutablePointer<GstPad>, buffer: UnsafeMutablePointer<GstBuffer>) {
         let slot = context.slot
         let pts = gsb_buffer_pts(buffer)
-        let duration = gsb_buffer_duration(buffer)
         let running = context.segment.withLock { gsb_segment_running_time($0.ptr, pts) }
         let needsOffset = slot.runtime.withLock { !$0.offsetSet && $0.needsStartOffset }
         // Only the first frame asks the clock: a late source starts now.
@@ -116,11 +139,6 @@ extension MultiUriSrcBin {
                 rt.offset = newOffset
             }
             if needsOffset { rt.offsetSet = true }
-            if running != GstClockTime.max {
-                let end = Int64(bitPattern: UInt64(running)) + rt.offset
-                    + (duration != GstClockTime.max ? Int64(bitPattern: UInt64(duration)) : 0)
-                rt.lastRunningEnd = GstClockTime(UInt64(max(0, end)))
-            }
             rt.countFrame(now: monotonic)
             rt.lastFrameAt = gint64(monotonic / 1000)
             rt.reconnectAttempts = 0
@@ -194,22 +212,25 @@ extension MultiUriSrcBin {
         }
     }
 
-    /// file-loop: back to the start, continuing the running time where the
-    /// last loop ended (control queue).
+    /// file-loop: back to the start, continuing the running time past the
+    /// last frame of the file (`decodedEnd`), not past the last frame
+    /// drop-frame-interval or skip-frames kept, which would play the next
+    /// loop early (control queue).
     func restartLoop(_ slot: SourceSlot) {
         guard let branch = slot.branch.withLock({ $0 }) else { return }
+        // Upstream from the converter, through videocrop and videoflip when
+        // they are there, to the decoder.
+        guard let sink = gst_element_get_static_pad(branch.convertScale.ptr, "sink") else { return }
+        defer { gst_object_unref(UnsafeMutableRawPointer(sink)) }
         let end = slot.runtime.withLock { rt -> GstClockTime in
-            rt.offset = Int64(bitPattern: UInt64(rt.lastRunningEnd))
-            return rt.lastRunningEnd
+            rt.offset = max(0, rt.offset + Int64(bitPattern: UInt64(rt.decodedEnd)))
+            rt.decodedEnd = 0
+            return GstClockTime(UInt64(rt.offset))
         }
         if let pad = gst_element_get_static_pad(branch.capsfilter.ptr, "src") {
             gst_pad_set_offset(pad, gint64(Int64(bitPattern: UInt64(end))))
             gst_object_unref(UnsafeMutableRawPointer(pad))
         }
-        // Upstream from the converter, through videocrop and videoflip when
-        // they are there, to the decoder.
-        guard let sink = gst_element_get_static_pad(branch.convertScale.ptr, "sink") else { return }
-        defer { gst_object_unref(UnsafeMutableRawPointer(sink)) }
         let flags = GstSeekFlags(GST_SEEK_FLAG_FLUSH.rawValue | GST_SEEK_FLAG_KEY_UNIT.rawValue)
         let seek = gst_event_new_seek(1.0, GST_FORMAT_TIME, flags, GST_SEEK_TYPE_SET, 0,
                                       GST_SEEK_TYPE_NONE, gint64(-1))

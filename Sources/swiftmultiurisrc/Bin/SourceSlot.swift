@@ -96,8 +96,11 @@ struct SourceRuntime: Sendable {
     var windowFrames: UInt64 = 0
     /// Running-time offset applied to this source (live mode, file loops).
     var offset: Int64 = 0
-    /// Running time just past the last buffer, for seamless loops.
-    var lastRunningEnd: GstClockTime = 0
+    /// Running time (in the source's own segment, before `offset`) just
+    /// past the furthest decoded frame of this loop, dropped by
+    /// drop-frame-interval or not; with the file's duration it says where
+    /// the next loop continues (not after the last frame kept).
+    var decodedEnd: GstClockTime = 0
     /// The offset for live mode was computed.
     var offsetSet = false
     /// Start at the current running time (live mode, or added while
