@@ -339,8 +339,9 @@ import Testing
         let stopDuration = Mutex<Double>(0)
         runOnThreads(5) { i in
             if i == 4 {
-                // Wait until the four requests are inside the control, then stop.
-                while control.calls.count < 4 { usleep(5_000) }
+                // Wait until the four requests are inside the control, then stop. A request
+                // that never gets there fails the answers check below instead of hanging here.
+                _ = waitUntil(ms: 15_000) { control.calls.count >= 4 }
                 var t0 = timespec(), t1 = timespec()
                 clock_gettime(CLOCK_MONOTONIC, &t0)
                 server.stop()

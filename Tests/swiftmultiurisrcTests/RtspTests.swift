@@ -34,10 +34,12 @@ import Testing
         camera.stop()
         #expect(waitUntil(ms: 8_000) { bin.resolveStream("cam")?.state == .reconnecting },
                 "state: \(bin.resolveStream("cam")?.state.rawValue ?? "gone")")
-        // The file source keeps its frame rate meanwhile.
-        let f0 = recorder.frames(0)
-        g_usleep(1_000_000)
-        #expect(recorder.frames(0) - f0 >= 20, "file source stalled while the camera was down")
+        // The file source goes on meanwhile, in order (the camera stays down
+        // until this wait ends, so a muxer waiting for it would fail here).
+        let f0 = recorder.frames(0), mark = recorder.pts(0).count
+        #expect(waitUntil(ms: 15_000) { recorder.frames(0) - f0 >= 20 }, "file source stalled while the camera was down")
+        let gaps = recorder.frameGaps(0, after: mark)
+        #expect(gaps.allSatisfy { $0 == 1 }, "file source skipped frames while the camera was down: \(gaps)")
 
         #expect(camera.start())
         let c0 = recorder.frames(1)

@@ -12,13 +12,6 @@ import Testing
 @Suite(.serialized) struct SoakFaultTests {
     init() { TestGst.setUp() }
 
-    /// Frames per second of `ids` over `ms`, measured at `recorder`.
-    func rates(_ recorder: PadRecorder, _ ids: [UInt32], overMs ms: UInt32) -> [Double] {
-        let before = ids.map { recorder.frames($0) }
-        g_usleep(gulong(ms) * 1000)
-        return zip(ids, before).map { Double(recorder.frames($0) - $1) * 1000 / Double(ms) }
-    }
-
     @Test func sixteenClientsOverEightPlayingStreams() throws {
         let port = freeLocalPort()
         let uri = TestMedia.h264(pattern: "ball", frames: 30)
@@ -32,13 +25,25 @@ import Testing
 
         let unanswered = Atomic<Int>(0)
         let answered = Atomic<Int>(0)
-        let deadline = g_get_monotonic_time() + 3_000_000
+        let stop = Atomic<Bool>(false)
         let before = (0..<8).map { recorder.frames(UInt32($0)) }
+        let marks = (0..<8).map { recorder.pts(UInt32($0)).count }
         let started = g_get_monotonic_time()
-        runOnThreads(16) { client in
+        let flowed = Atomic<Bool>(false)
+        runOnThreads(17) { client in
+            if client == 16 {
+                // The churn lasts until every stream has delivered 90 more frames
+                // (3 s of video) and the clients have had 64 answers; at most 60 s.
+                flowed.store(waitUntil(ms: 60_000) {
+                    (0..<8).allSatisfy { recorder.frames(UInt32($0)) >= before[$0] + 90 }
+                        && answered.load(ordering: .relaxed) >= 64
+                }, ordering: .relaxed)
+                stop.store(true, ordering: .relaxed)
+                return
+            }
             let http = HTTPClient(port: port, timeoutMs: 15_000)
             var round = 0
-            while g_get_monotonic_time() < deadline && round < 200 {
+            while !stop.load(ordering: .relaxed) && round < 2_000 {
                 let id = "soak-\(client)-\(round)"
                 for (path, change) in [("/api/v1/stream/add", "camera_add"), ("/api/v1/stream/remove", "camera_remove")] {
                     let body = RestEndToEndTests.addBody(id, change == "camera_add" ? uri : "", change: change)
@@ -52,15 +57,20 @@ import Testing
             }
         }
         let seconds = Double(g_get_monotonic_time() - started) / 1e6
-        let fps = zip((0..<8).map { recorder.frames(UInt32($0)) }, before).map { Double($0 - $1) / seconds }
+        let didFlow = flowed.load(ordering: .relaxed)
+        let delivered = zip((0..<8).map { recorder.frames(UInt32($0)) }, before).map { $0 - $1 }
         #expect(unanswered.load(ordering: .relaxed) == 0)
-        #expect(answered.load(ordering: .relaxed) >= 64)
-        // 30 fps sources on 2 shared cores while 16 clients churn: most frames must still flow.
-        #expect(fps.allSatisfy { $0 >= 15 }, "frame rates of the playing streams: \(fps)")
+        #expect(didFlow, "under churn, streams delivered \(delivered) frames and clients had \(answered.load(ordering: .relaxed)) answers in \(seconds) s")
+        // Every playing stream kept every frame in order, and none fell behind the others.
+        for id in 0..<8 {
+            let odd = recorder.frameGaps(UInt32(id), after: marks[id]).filter { $0 != 1 }
+            #expect(odd.isEmpty, "stream \(id) skipped frames under churn: gaps \(odd)")
+        }
+        #expect(Double(delivered.min() ?? 0) >= 0.8 * Double(delivered.max() ?? 1), "unequal streams: \(delivered)")
         #expect(bin.streams().map(\.cameraId) == (0..<8).map { "\($0)" })
         p.drain()
         #expect(p.errors.isEmpty)
-        print("soak: \(answered.load(ordering: .relaxed)) requests in \(seconds) s; playing streams at \(fps.map { Int($0) }) fps")
+        print("soak: \(answered.load(ordering: .relaxed)) requests in \(seconds) s; playing streams at \(delivered.map { Int(Double($0) / seconds) }) fps")
     }
 
     @Test func hundredStateCyclesWithRequestsInFlightReleaseThePort() throws {
@@ -100,6 +110,7 @@ import Testing
         p.play()
         let bin = try #require(p.bin())
         #expect(waitUntil(ms: 10_000) { recorder.frames(0) > 5 && recorder.frames(1) > 5 })
+        let marks = [recorder.pts(0).count, recorder.pts(1).count]
         let http = HTTPClient(port: port, timeoutMs: 15_000)
         let camera = TestRtspCamera(port: freeLocalPort())
         #expect(camera.start())
@@ -115,8 +126,15 @@ import Testing
         #expect(waitUntil(ms: 5_000) { bin.resolveStream("killed")?.state == .playing })
         camera.stop()
         #expect(waitUntil(ms: 8_000) { bin.recentlyFailed().contains { $0.cameraId == "killed" } })
-        let fps = rates(recorder, [0, 1], overMs: 1_000)
-        #expect(fps.allSatisfy { $0 >= 20 }, "good streams slowed down: \(fps)")
+        // The good streams went on through all of it, every frame in order,
+        // and still go on (bounded waits for frames, not rates).
+        let counts = [recorder.frames(0), recorder.frames(1)]
+        #expect(waitUntil(ms: 15_000) { recorder.frames(0) > counts[0] + 20 && recorder.frames(1) > counts[1] + 20 },
+                "good streams stalled after the failures: \(counts)")
+        for id in [UInt32(0), 1] {
+            let gaps = recorder.frameGaps(id, after: marks[Int(id)])
+            #expect(gaps.count > 20 && gaps.allSatisfy { $0 == 1 }, "stream \(id) skipped or lost frames: \(gaps.filter { $0 != 1 })")
+        }
         let states = Dictionary(uniqueKeysWithValues: bin.streams().map { ($0.cameraId, $0.state) })
         #expect(states == ["0": .playing, "1": .playing], "\(states)")
         let failed = Set(bin.recentlyFailed().filter { $0.state == .error }.map(\.cameraId))

@@ -9,6 +9,8 @@ import swiftcustomevents
 final class PadRecorder: @unchecked Sendable {
     struct Seen {
         var frames: [UInt32: Int] = [:]
+        /// Each source's buffer timestamps, in order (the last `ptsLimit`).
+        var pts: [UInt32: [UInt64]] = [:]
         var control: [ControlEvent] = []
         var lifecycle: [LifecycleEvent] = []
         var eos = false
@@ -24,7 +26,12 @@ final class PadRecorder: @unchecked Sendable {
             let type = gsb_probe_info_type(info).rawValue
             if type & GST_PAD_PROBE_TYPE_BUFFER.rawValue != 0, let buffer = gsb_probe_info_buffer(info) {
                 let id = gst_buffer_get_swift_source_meta(buffer)?.pointee.source_id ?? UInt32.max
-                recorder.seen.withLock { $0.frames[id, default: 0] += 1 }
+                let pts = UInt64(gsb_buffer_pts(buffer))
+                recorder.seen.withLock { s in
+                    s.frames[id, default: 0] += 1
+                    s.pts[id, default: []].append(pts)
+                    if s.pts[id]!.count > PadRecorder.ptsLimit { s.pts[id]!.removeFirst(PadRecorder.ptsLimit / 2) }
+                }
             } else if let event = gsb_probe_info_event(info) {
                 let control = ControlEvent(parsing: event)
                 let lifecycle = LifecycleEvent(parsing: event)
@@ -43,7 +50,21 @@ final class PadRecorder: @unchecked Sendable {
         gst_object_unref(UnsafeMutableRawPointer(pad))
     }
 
+    static let ptsLimit = 8192
+
     func frames(_ id: UInt32) -> Int { seen.withLock { $0.frames[id] ?? 0 } }
+    /// Source `id`'s buffer timestamps so far.
+    func pts(_ id: UInt32) -> [UInt64] { seen.withLock { $0.pts[id] ?? [] } }
+    /// The distance between consecutive buffers of source `id`, in frames of
+    /// `frameNs` (the test clips are 30 fps), for the buffers after the first
+    /// `after`: which frames a drop interval or skip-frames let through,
+    /// whatever the machine's speed.
+    func frameGaps(_ id: UInt32, after: Int = 0, frameNs: Double = 1e9 / 30) -> [Int] {
+        let all = pts(id)
+        guard all.count > after + 1 else { return [] }
+        let tail = all[after...]
+        return zip(tail, tail.dropFirst()).map { Int((Double(Int64($1) - Int64($0)) / frameNs).rounded()) }
+    }
     var control: [ControlEvent] { seen.withLock { $0.control } }
     var lifecycle: [LifecycleEvent] { seen.withLock { $0.lifecycle } }
     var eos: Bool { seen.withLock { $0.eos } }

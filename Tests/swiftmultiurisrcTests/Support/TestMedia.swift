@@ -3,6 +3,7 @@ import GstSwiftBridge
 import Glibc
 import Synchronization
 import Foundation
+import Testing
 
 /// Media files made at test time with real encoders (nothing binary is
 /// committed). Each file is made once per process and shared.
@@ -35,8 +36,12 @@ enum TestMedia {
             + "mp4mux ! filesink location=\(path)"
         let pipeline = TestPipeline(description)
         pipeline.play()
-        _ = pipeline.waitFor([GST_MESSAGE_EOS, GST_MESSAGE_ERROR], timeoutMs: 30_000)
+        let end = pipeline.waitFor([GST_MESSAGE_EOS, GST_MESSAGE_ERROR], timeoutMs: 30_000)
         pipeline.stop()
+        // A clip that was not made fails the test that asked for it, with the encoder's word.
+        if end?.type != GST_MESSAGE_EOS {
+            Issue.record("test clip \(key) not made: \(end.map { $0.text ?? "error" } ?? "no EOS within 30 s")")
+        }
         let uri = "file://\(path)"
         made.withLock { $0[key] = uri }
         return uri

@@ -159,9 +159,9 @@ final class FrameTally: @unchecked Sendable {
         return count
     }
 
-    /// Pulls until `predicate` holds or `ms` passes.
+    /// Pulls until `predicate` holds or `ms` × `waitSlack` passes.
     func pull(untilMs ms: Int64, _ predicate: (FrameTally) -> Bool) -> Bool {
-        let deadline = g_get_monotonic_time() + gint64(ms) * 1000
+        let deadline = g_get_monotonic_time() + gint64(ms * waitSlack) * 1000
         while g_get_monotonic_time() < deadline {
             if predicate(self) { return true }
             if gst_app_sink_is_eos(sink) != 0 { eos = true; return predicate(self) }
