@@ -88,15 +88,20 @@ let package = Package(
             path: "Tests/Tools/bench",
             swiftSettings: swiftIncludes
         ),
+        // Bounded child processes for both test targets.
+        .target(
+            name: "ChildProcess",
+            path: "Tests/Support/ChildProcess"
+        ),
         .testTarget(
             name: "swiftmultiurisrcTests",
-            dependencies: ["swiftmultiurisrc", "swiftcustomevents", "GstSwiftBridge", "swiftmultiurisrc-soak"],
+            dependencies: ["swiftmultiurisrc", "swiftcustomevents", "GstSwiftBridge", "swiftmultiurisrc-soak", "ChildProcess"],
             path: "Tests/swiftmultiurisrcTests",
             swiftSettings: swiftIncludes
         ),
         .testTarget(
             name: "swiftcustomeventsTests",
-            dependencies: ["swiftcustomevents", "GstSwiftBridge"],
+            dependencies: ["swiftcustomevents", "GstSwiftBridge", "ChildProcess"],
             path: "Tests/swiftcustomeventsTests",
             swiftSettings: swiftIncludes
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ChildProcess
 
 /// Compiles Tests/c-api/test-customevents.c against the C header and the
 /// built libswiftcustomevents.so with the system C compiler, then runs it.
@@ -63,17 +64,10 @@ import Testing
         return nil
     }
 
+    /// Bounded (ChildProcess): a compiler or a test program that hangs fails the test.
     private func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        // Read before waiting, so a chatty child cannot fill the pipe and stall.
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try ChildProcess.run(executable, arguments, timeoutSeconds: 180)
+        let output = result.stdout + result.stderr + (result.timedOut ? "\n(ended after 180 s)" : "")
+        return (result.timedOut ? -1 : result.status, output)
     }
 }

@@ -3,311 +3,313 @@ import GstSwiftBridge
 import Testing
 @testable import swiftmultiurisrc
 
-/// The foundation: swiftmultiurisrcbin in real pipelines with media made at
-/// test time.
-@Suite(.serialized) struct BinTests {
-    init() { TestGst.setUp() }
+extension PipelineSuites {
+    /// The foundation: swiftmultiurisrcbin in real pipelines with media made at
+    /// test time.
+    @Suite(.serialized) struct BinTests {
+        init() { TestGst.setUp() }
 
-    @Test func everyFrameOfEverySourceArrivesWithCapsAndMeta() throws {
-        let a = TestMedia.h264(pattern: "ball", frames: 45)
-        let b = TestMedia.h264(pattern: "smpte", frames: 30)
-        let p = binPipeline("uri-list=\(a),\(b) sensor-id-list=camA,camB width=160 height=120")
-        p.play()
-        let tally = FrameTally(p)
-        #expect(tally.pull(untilMs: 20_000) { $0.eos })
-        #expect(tally.count(0) == 45)
-        #expect(tally.count(1) == 30)
-        #expect(tally.count(nil) == 0)
-        #expect(tally.sensorIds == [0: "camA", 1: "camB"])
-        #expect(tally.frameNumbers[0] == Array(0..<45))
-        let caps = try #require(tally.lastCaps)
-        #expect(caps.contains("width=(int)160") && caps.contains("height=(int)120") && caps.contains("format=(string)I420"))
-        p.drain()
-        #expect(p.errors.isEmpty)
-        let adds = p.messages.filter { $0.structureName == "stream-add" }
-        #expect(adds.count == 2)
-        #expect(adds.first?.fields["sensor-id"] == "camA")
-        #expect(adds.first?.fields["source-id"] == "0")
-        #expect(adds.first?.fields["uri"] == a)
-    }
-
-    @Test func zeroSizeKeepsTheSourceSize() throws {
-        let a = TestMedia.h264(pattern: "ball", frames: 10)
-        let p = binPipeline("uri-list=\(a)")
-        p.play()
-        let tally = FrameTally(p)
-        #expect(tally.pull(untilMs: 20_000) { $0.eos })
-        #expect(tally.count(0) == 10)
-        #expect(tally.lastCaps?.contains("width=(int)320") == true)
-    }
-
-    /// videocrop, videoflip and videobox are linked in while frames flow;
-    /// without live-source there is no clocksync, so videobox takes over the
-    /// ghost pad. No frame is lost on the way.
-    @Test func converterElementsAreLinkedInWhilePlaying() throws {
-        let a = TestMedia.h264(pattern: "ball", frames: 30)
-        let p = binPipeline("uri-list=\(a) file-loop=true width=160 height=120", sinkProps: "sync=true")
-        p.play()
-        let tally = FrameTally(p)
-        #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= 5 })
-        let bin = try #require(p.bin())
-        try bin.applySourceSetting(sourceId: 0, .sourceCrop(CropRect(left: 0, top: 0, width: 160, height: 120)))
-        try bin.applySourceSetting(sourceId: 0, .flipMethod(1))
-        try bin.applySourceSetting(sourceId: 0, .destinationCrop(CropRect(left: 80, top: 60, width: 80, height: 60)))
-        let before = tally.count(0)
-        #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= before + 15 })
-        #expect(tally.lastCaps?.contains("width=(int)160, height=(int)120") == true)
-        let numbers = tally.frameNumbers[0] ?? []
-        #expect(numbers == Array(0..<UInt64(numbers.count)))
-        // Linked in once: asking again reuses them.
-        try bin.applySourceSetting(sourceId: 0, .flipMethod(0))
-        #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= before + 25 })
-        p.stop()
-        #expect(p.errors.isEmpty)
-    }
-
-    /// The leaks tracer sees GstObjects only: a Swift object kept alive by a
-    /// reference cycle (slot ⇄ probe context, once) shows up only as RSS.
-    @Test func removedSourcesAreFreed() throws {
-        let a = TestMedia.h264(pattern: "ball", frames: 30)
-        let p = binPipeline("live-source=true file-loop=true drop-pipeline-eos=true width=160 height=120")
-        p.play()
-        let tally = FrameTally(p)
-        let bin = try #require(p.bin())
-        weak var slot: SourceSlot?
-        for i in 0..<3 {
-            let info = try bin.addStream(AddStreamRequest(cameraId: "c\(i)", cameraName: "", uri: a))
-            #expect(tally.pull(untilMs: 10_000) { $0.count(info.sourceId) >= 3 })
-            slot = bin.state.withLock { $0?.slots[info.sourceId] }
-            #expect(slot != nil)
-            _ = try bin.removeStream(cameraId: "c\(i)", url: nil)
-            // Queued control work may hold it a moment.
-            // Bus messages from its elements keep them (and their probes) alive: read them.
-            #expect(waitUntil(ms: 5_000) { p.drain(); return slot == nil }, "source \(i) still alive after removal")
-            tally.reset()
-        }
-        p.stop()
-        #expect(p.errors.isEmpty)
-    }
-
-    @Test func runtimeAddAndRemoveKeepOtherStreamsFlowing() throws {
-        let a = TestMedia.h264(pattern: "ball", frames: 30)
-        let b = TestMedia.h264(pattern: "smpte", frames: 30)
-        let p = binPipeline("uri-list=\(a) live-source=true file-loop=true drop-pipeline-eos=true width=160 height=120")
-        p.play()
-        let tally = FrameTally(p)
-        #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= 10 })
-        let bin = try #require(p.bin())
-
-        let added = try bin.addStream(AddStreamRequest(cameraId: "late", cameraName: "Late", uri: b))
-        #expect(added.sourceId == 1)
-        #expect(tally.pull(untilMs: 10_000) { $0.count(1) >= 10 })
-        #expect(bin.streams().map(\.state) == [.playing, .playing])
-
-        // A late source starts at the current running time: its timestamps
-        // are close to the first source's, not back at zero.
-        let pts0 = try #require(tally.lastPts[0])
-        let pts1 = try #require(tally.lastPts[1])
-        let gap = pts0 > pts1 ? pts0 - pts1 : pts1 - pts0
-        #expect(gap < 500_000_000, "late source timestamps \(pts1) vs \(pts0)")
-
-        _ = try bin.removeStream(cameraId: "0", url: nil)
-        _ = tally.pull(forMs: 300)
-        let before0 = tally.count(0), before1 = tally.count(1)
-        // Bounded wait for the remaining source's frames; none of the removed one's meanwhile.
-        #expect(tally.pull(untilMs: 15_000) { $0.count(1) > before1 + 20 }, "remaining source stalled")
-        #expect(tally.count(0) == before0, "removed source still delivers")
-        #expect(bin.streams().map(\.cameraId) == ["late"])
-        p.drain()
-        #expect(p.errors.isEmpty)
-        let removed = try #require(p.messages.first { $0.structureName == "stream-remove" })
-        #expect(removed.fields["source-id"] == "0")
-        #expect(removed.fields["sensor-id"] == "0")
-    }
-
-    @Test func sourceIdsAreReused() throws {
-        let a = TestMedia.h264(pattern: "ball", frames: 30)
-        let p = binPipeline("live-source=true file-loop=true drop-pipeline-eos=true width=160 height=120")
-        p.play()
-        let bin = try #require(p.bin())
-        #expect(waitUntil(ms: 5_000) { bin.isReady })
-        let first = try bin.addStream(AddStreamRequest(cameraId: "a", cameraName: "a", uri: a))
-        let second = try bin.addStream(AddStreamRequest(cameraId: "b", cameraName: "b", uri: a))
-        #expect(first.sourceId == 0 && second.sourceId == 1)
-        _ = try bin.removeStream(cameraId: "a", url: nil)
-        let third = try bin.addStream(AddStreamRequest(cameraId: "c", cameraName: "c", uri: a))
-        #expect(third.sourceId == 0)
-        let tally = FrameTally(p)
-        #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= 5 && $0.count(1) >= 5 })
-        #expect(tally.sensorIds[0] == "c")
-    }
-
-    @Test func duplicateCapacityAndBadUriAreRefused() throws {
-        let a = TestMedia.h264(pattern: "ball", frames: 30)
-        let p = binPipeline("live-source=true file-loop=true max-batch-size=2")
-        p.play()
-        let bin = try #require(p.bin())
-        #expect(waitUntil(ms: 5_000) { bin.isReady })
-        _ = try bin.addStream(AddStreamRequest(cameraId: "a", cameraName: "a", uri: a))
-        #expect(throws: ControlError.conflict("Duplicate Camera id 'a', unable to add stream")) {
-            try bin.addStream(AddStreamRequest(cameraId: "a", cameraName: "a", uri: a))
-        }
-        _ = try bin.addStream(AddStreamRequest(cameraId: "b", cameraName: "b", uri: a))
-        #expect(throws: ControlError.capacity(limit: 2)) {
-            try bin.addStream(AddStreamRequest(cameraId: "c", cameraName: "c", uri: a))
-        }
-        #expect(throws: ControlError.badRequest(field: "camera_url", detail: "must not be empty")) {
-            try bin.addStream(AddStreamRequest(cameraId: "d", cameraName: "d", uri: ""))
-        }
-        #expect(throws: ControlError.notFound("no stream with camera_id 'zz'")) {
-            try bin.removeStream(cameraId: "zz", url: nil)
-        }
-        #expect(throws: ControlError.conflict("camera_url does not match the url of camera_id 'a'")) {
-            try bin.removeStream(cameraId: "a", url: "file:///other.mp4")
-        }
-        #expect(bin.streams().count == 2)
-    }
-
-    @Test func missingAndCorruptFilesDoNotStopTheOthers() throws {
-        let good = TestMedia.h264(pattern: "ball", frames: 30)
-        let garbage = TestMedia.garbage()
-        let p = binPipeline("uri-list=\(good),file:///nonexistent/missing.mp4,\(garbage) sensor-id-list=good,missing,corrupt live-source=true file-loop=true width=160 height=120")
-        p.play()
-        let tally = FrameTally(p)
-        #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= 40 })
-        p.drain()
-        #expect(p.errors.isEmpty, "pipeline error: \(p.errors.map { $0.text ?? "" })")
-        let warnings = p.warnings.compactMap(\.text)
-        #expect(warnings.contains { $0.contains("source 1") && $0.contains("missing") })
-        #expect(warnings.contains { $0.contains("source 2") && $0.contains("corrupt") })
-        let bin = try #require(p.bin())
-        // Failed sources leave, as in DeepStream: a stream-remove each, their
-        // ids free, what happened readable in recentlyFailed.
-        #expect(waitUntil(ms: 5_000) { bin.streams().map(\.cameraId) == ["good"] }, "\(bin.streams())")
-        let failed = Dictionary(uniqueKeysWithValues: bin.recentlyFailed().map { ($0.cameraId, $0) })
-        #expect(failed["missing"]?.state == .error && failed["corrupt"]?.state == .error, "\(failed)")
-        #expect(failed["missing"]?.lastError?.isEmpty == false)
-        #expect(tally.count(1) == 0 && tally.count(2) == 0)
-        p.drain()
-        #expect(p.messages.contains { $0.structureName == "stream-error" && $0.fields["sensor-id"] == "missing" })
-        for id in ["missing", "corrupt"] {
-            #expect(p.messages.contains { $0.structureName == "stream-remove" && $0.fields["sensor-id"] == id }, "\(id)")
-        }
-        // The place is free again: the same camera id can be added back.
-        let again = try bin.addStream(AddStreamRequest(cameraId: "missing", cameraName: "again", uri: good))
-        #expect(again.sourceId == 1)
-    }
-
-    @Test func lastSourceEndingEndsTheStreamUnlessDropped() throws {
-        let a = TestMedia.h264(pattern: "ball", frames: 10)
-        let ending = binPipeline("uri-list=\(a),\(a)")
-        ending.play()
-        // appsink posts EOS once every sample was pulled.
-        let endingTally = FrameTally(ending)
-        #expect(endingTally.pull(untilMs: 15_000) { $0.eos })
-        #expect(ending.waitFor([GST_MESSAGE_EOS], timeoutMs: slack(5_000)) != nil)
-
-        let dropping = binPipeline("uri-list=\(a),\(a) drop-pipeline-eos=true")
-        dropping.play()
-        let tally = FrameTally(dropping)
-        #expect(tally.pull(untilMs: 10_000) { $0.count(0) == 10 && $0.count(1) == 10 })
-        #expect(dropping.waitFor([GST_MESSAGE_EOS], timeoutMs: 1_500) == nil)
-        let bin = try #require(dropping.bin())
-        #expect(bin.streams().map(\.state) == [.eos, .eos])
-        // The bin still takes new sources after every source ended.
-        let b = TestMedia.h264(pattern: "smpte", frames: 10)
-        _ = try bin.addStream(AddStreamRequest(cameraId: "again", cameraName: "again", uri: b))
-        #expect(tally.pull(untilMs: 10_000) { $0.frameNumbers.values.reduce(0) { $0 + $1.count } >= 25 })
-    }
-
-    @Test func fileLoopIsSeamless() throws {
-        let a = TestMedia.h264(pattern: "ball", frames: 15)
-        let p = binPipeline("uri-list=\(a) file-loop=true width=160 height=120")
-        p.play()
-        let tally = FrameTally(p)
-        var pts: [GstClockTime] = []
-        #expect(tally.pull(untilMs: 20_000) { t in
-            if let last = t.lastPts[0], pts.last != last { pts.append(last) }
-            return t.count(0) >= 50
-        })
-        // Three and more loops of 15 frames: timestamps keep growing.
-        let increasing = zip(pts, pts.dropFirst()).allSatisfy { $0 < $1 }
-        #expect(increasing, "timestamps went back across a loop")
-        p.drain()
-        #expect(p.errors.isEmpty)
-    }
-
-    @Test func mosaicWithCompositor() throws {
-        let a = TestMedia.h264(pattern: "ball", frames: 20)
-        let b = TestMedia.h264(pattern: "smpte", frames: 20)
-        let c = TestMedia.h264(pattern: "snow", frames: 20)
-        let p = binPipeline("uri-list=\(a),\(b),\(c) muxer=compositor width=640 height=480")
-        p.play()
-        let tally = FrameTally(p)
-        #expect(tally.pull(untilMs: 20_000) { $0.eos })
-        #expect(tally.count(nil) >= 19)
-        #expect(tally.lastCaps?.contains("width=(int)640") == true)
-        p.drain()
-        #expect(p.errors.isEmpty)
-    }
-
-    /// uridecodebin prerolls asynchronously: its ASYNC_START must not hang
-    /// the bin, live or not.
-    @Test(arguments: [false, true])
-    func uridecodebinAsSourceFactory(live: Bool) throws {
-        let a = TestMedia.h264(pattern: "ball", frames: 20)
-        let p = binPipeline("uri-list=\(a),\(a) source-factory=uridecodebin live-source=\(live) width=160 height=120")
-        p.play()
-        let tally = FrameTally(p)
-        #expect(tally.pull(untilMs: 15_000) { $0.eos })
-        #expect(tally.count(0) == 20 && tally.count(1) == 20)
-        p.drain()
-        #expect(p.errors.isEmpty)
-    }
-
-    /// gst-launch -e and applications end a looping, EOS-dropping bin (or
-    /// one without sources) with an EOS sent to the pipeline.
-    @Test(arguments: ["file-loop=true", "file-loop=true drop-pipeline-eos=true muxer=compositor", "none"])
-    func applicationEosEndsTheStream(_ mode: String) throws {
-        let a = TestMedia.h264(pattern: "ball", frames: 20)
-        let sources = mode == "none" ? "" : "uri-list=\(a),\(a) \(mode)"
-        let p = TestPipeline("swiftmultiurisrcbin name=src port=0 live-source=true width=160 height=120 \(sources) "
-            + "! fakesink name=out sync=false")
-        let recorder = PadRecorder(p.element("out")!)
-        p.play()
-        if mode.contains("compositor") {
-            // A mosaic carries no per-source meta: count its frames.
-            #expect(waitUntil(ms: 10_000) { recorder.frames(UInt32.max) > 25 })
-        } else if mode != "none" {
-            #expect(waitUntil(ms: 10_000) { recorder.frames(0) > 25 && recorder.frames(1) > 25 })
-        }
-        else { g_usleep(300_000) }
-        gst_element_send_event(p.pipeline, gst_event_new_eos())
-        #expect(p.waitFor([GST_MESSAGE_EOS], timeoutMs: slack(5_000)) != nil)
-        p.drain()
-        #expect(p.errors.isEmpty)
-    }
-
-    @Test func missingMuxerFactoryIsAnElementError() throws {
-        let p = binPipeline("muxer=no-such-muxer")
-        #expect(p.play() == GST_STATE_CHANGE_FAILURE)
-        let error = p.waitFor([GST_MESSAGE_ERROR], timeoutMs: slack(2_000))
-        #expect(error?.text?.contains("no-such-muxer") == true)
-    }
-
-    @Test func fiftyStateCycles() throws {
-        let a = TestMedia.h264(pattern: "ball", frames: 30)
-        let p = binPipeline("uri-list=\(a),\(a) live-source=true file-loop=true width=160 height=120")
-        let tally = FrameTally(p)
-        for cycle in 0..<50 {
+        @Test func everyFrameOfEverySourceArrivesWithCapsAndMeta() throws {
+            let a = TestMedia.h264(pattern: "ball", frames: 45)
+            let b = TestMedia.h264(pattern: "smpte", frames: 30)
+            let p = binPipeline("uri-list=\(a),\(b) sensor-id-list=camA,camB width=160 height=120")
             p.play()
-            let got = tally.pull(untilMs: 5_000) { $0.count(0) + $0.count(1) > 0 }
-            #expect(got, "no frame in cycle \(cycle)")
-            #expect(p.stop() == GST_STATE_CHANGE_SUCCESS)
-            tally.reset()
-            if !got { break }
+            let tally = FrameTally(p)
+            #expect(tally.pull(untilMs: 20_000) { $0.eos })
+            #expect(tally.count(0) == 45)
+            #expect(tally.count(1) == 30)
+            #expect(tally.count(nil) == 0)
+            #expect(tally.sensorIds == [0: "camA", 1: "camB"])
+            #expect(tally.frameNumbers[0] == Array(0..<45))
+            let caps = try #require(tally.lastCaps)
+            #expect(caps.contains("width=(int)160") && caps.contains("height=(int)120") && caps.contains("format=(string)I420"))
+            p.drain()
+            #expect(p.errors.isEmpty)
+            let adds = p.messages.filter { $0.structureName == "stream-add" }
+            #expect(adds.count == 2)
+            #expect(adds.first?.fields["sensor-id"] == "camA")
+            #expect(adds.first?.fields["source-id"] == "0")
+            #expect(adds.first?.fields["uri"] == a)
         }
-        p.drain()
-        #expect(p.errors.isEmpty)
+
+        @Test func zeroSizeKeepsTheSourceSize() throws {
+            let a = TestMedia.h264(pattern: "ball", frames: 10)
+            let p = binPipeline("uri-list=\(a)")
+            p.play()
+            let tally = FrameTally(p)
+            #expect(tally.pull(untilMs: 20_000) { $0.eos })
+            #expect(tally.count(0) == 10)
+            #expect(tally.lastCaps?.contains("width=(int)320") == true)
+        }
+
+        /// videocrop, videoflip and videobox are linked in while frames flow;
+        /// without live-source there is no clocksync, so videobox takes over the
+        /// ghost pad. No frame is lost on the way.
+        @Test func converterElementsAreLinkedInWhilePlaying() throws {
+            let a = TestMedia.h264(pattern: "ball", frames: 30)
+            let p = binPipeline("uri-list=\(a) file-loop=true width=160 height=120", sinkProps: "sync=true")
+            p.play()
+            let tally = FrameTally(p)
+            #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= 5 })
+            let bin = try #require(p.bin())
+            try bin.applySourceSetting(sourceId: 0, .sourceCrop(CropRect(left: 0, top: 0, width: 160, height: 120)))
+            try bin.applySourceSetting(sourceId: 0, .flipMethod(1))
+            try bin.applySourceSetting(sourceId: 0, .destinationCrop(CropRect(left: 80, top: 60, width: 80, height: 60)))
+            let before = tally.count(0)
+            #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= before + 15 })
+            #expect(tally.lastCaps?.contains("width=(int)160, height=(int)120") == true)
+            let numbers = tally.frameNumbers[0] ?? []
+            #expect(numbers == Array(0..<UInt64(numbers.count)))
+            // Linked in once: asking again reuses them.
+            try bin.applySourceSetting(sourceId: 0, .flipMethod(0))
+            #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= before + 25 })
+            p.stop()
+            #expect(p.errors.isEmpty)
+        }
+
+        /// The leaks tracer sees GstObjects only: a Swift object kept alive by a
+        /// reference cycle (slot ⇄ probe context, once) shows up only as RSS.
+        @Test func removedSourcesAreFreed() throws {
+            let a = TestMedia.h264(pattern: "ball", frames: 30)
+            let p = binPipeline("live-source=true file-loop=true drop-pipeline-eos=true width=160 height=120")
+            p.play()
+            let tally = FrameTally(p)
+            let bin = try #require(p.bin())
+            weak var slot: SourceSlot?
+            for i in 0..<3 {
+                let info = try bin.addStream(AddStreamRequest(cameraId: "c\(i)", cameraName: "", uri: a))
+                #expect(tally.pull(untilMs: 10_000) { $0.count(info.sourceId) >= 3 })
+                slot = bin.state.withLock { $0?.slots[info.sourceId] }
+                #expect(slot != nil)
+                _ = try bin.removeStream(cameraId: "c\(i)", url: nil)
+                // Queued control work may hold it a moment.
+                // Bus messages from its elements keep them (and their probes) alive: read them.
+                #expect(waitUntil(ms: 5_000) { p.drain(); return slot == nil }, "source \(i) still alive after removal")
+                tally.reset()
+            }
+            p.stop()
+            #expect(p.errors.isEmpty)
+        }
+
+        @Test func runtimeAddAndRemoveKeepOtherStreamsFlowing() throws {
+            let a = TestMedia.h264(pattern: "ball", frames: 30)
+            let b = TestMedia.h264(pattern: "smpte", frames: 30)
+            let p = binPipeline("uri-list=\(a) live-source=true file-loop=true drop-pipeline-eos=true width=160 height=120")
+            p.play()
+            let tally = FrameTally(p)
+            #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= 10 })
+            let bin = try #require(p.bin())
+
+            let added = try bin.addStream(AddStreamRequest(cameraId: "late", cameraName: "Late", uri: b))
+            #expect(added.sourceId == 1)
+            #expect(tally.pull(untilMs: 10_000) { $0.count(1) >= 10 })
+            #expect(bin.streams().map(\.state) == [.playing, .playing])
+
+            // A late source starts at the current running time: its timestamps
+            // are close to the first source's, not back at zero.
+            let pts0 = try #require(tally.lastPts[0])
+            let pts1 = try #require(tally.lastPts[1])
+            let gap = pts0 > pts1 ? pts0 - pts1 : pts1 - pts0
+            #expect(gap < 500_000_000, "late source timestamps \(pts1) vs \(pts0)")
+
+            _ = try bin.removeStream(cameraId: "0", url: nil)
+            _ = tally.pull(forMs: 300)
+            let before0 = tally.count(0), before1 = tally.count(1)
+            // Bounded wait for the remaining source's frames; none of the removed one's meanwhile.
+            #expect(tally.pull(untilMs: 15_000) { $0.count(1) > before1 + 20 }, "remaining source stalled")
+            #expect(tally.count(0) == before0, "removed source still delivers")
+            #expect(bin.streams().map(\.cameraId) == ["late"])
+            p.drain()
+            #expect(p.errors.isEmpty)
+            let removed = try #require(p.messages.first { $0.structureName == "stream-remove" })
+            #expect(removed.fields["source-id"] == "0")
+            #expect(removed.fields["sensor-id"] == "0")
+        }
+
+        @Test func sourceIdsAreReused() throws {
+            let a = TestMedia.h264(pattern: "ball", frames: 30)
+            let p = binPipeline("live-source=true file-loop=true drop-pipeline-eos=true width=160 height=120")
+            p.play()
+            let bin = try #require(p.bin())
+            #expect(waitUntil(ms: 5_000) { bin.isReady })
+            let first = try bin.addStream(AddStreamRequest(cameraId: "a", cameraName: "a", uri: a))
+            let second = try bin.addStream(AddStreamRequest(cameraId: "b", cameraName: "b", uri: a))
+            #expect(first.sourceId == 0 && second.sourceId == 1)
+            _ = try bin.removeStream(cameraId: "a", url: nil)
+            let third = try bin.addStream(AddStreamRequest(cameraId: "c", cameraName: "c", uri: a))
+            #expect(third.sourceId == 0)
+            let tally = FrameTally(p)
+            #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= 5 && $0.count(1) >= 5 })
+            #expect(tally.sensorIds[0] == "c")
+        }
+
+        @Test func duplicateCapacityAndBadUriAreRefused() throws {
+            let a = TestMedia.h264(pattern: "ball", frames: 30)
+            let p = binPipeline("live-source=true file-loop=true max-batch-size=2")
+            p.play()
+            let bin = try #require(p.bin())
+            #expect(waitUntil(ms: 5_000) { bin.isReady })
+            _ = try bin.addStream(AddStreamRequest(cameraId: "a", cameraName: "a", uri: a))
+            #expect(throws: ControlError.conflict("Duplicate Camera id 'a', unable to add stream")) {
+                try bin.addStream(AddStreamRequest(cameraId: "a", cameraName: "a", uri: a))
+            }
+            _ = try bin.addStream(AddStreamRequest(cameraId: "b", cameraName: "b", uri: a))
+            #expect(throws: ControlError.capacity(limit: 2)) {
+                try bin.addStream(AddStreamRequest(cameraId: "c", cameraName: "c", uri: a))
+            }
+            #expect(throws: ControlError.badRequest(field: "camera_url", detail: "must not be empty")) {
+                try bin.addStream(AddStreamRequest(cameraId: "d", cameraName: "d", uri: ""))
+            }
+            #expect(throws: ControlError.notFound("no stream with camera_id 'zz'")) {
+                try bin.removeStream(cameraId: "zz", url: nil)
+            }
+            #expect(throws: ControlError.conflict("camera_url does not match the url of camera_id 'a'")) {
+                try bin.removeStream(cameraId: "a", url: "file:///other.mp4")
+            }
+            #expect(bin.streams().count == 2)
+        }
+
+        @Test func missingAndCorruptFilesDoNotStopTheOthers() throws {
+            let good = TestMedia.h264(pattern: "ball", frames: 30)
+            let garbage = TestMedia.garbage()
+            let p = binPipeline("uri-list=\(good),file:///nonexistent/missing.mp4,\(garbage) sensor-id-list=good,missing,corrupt live-source=true file-loop=true width=160 height=120")
+            p.play()
+            let tally = FrameTally(p)
+            #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= 40 })
+            p.drain()
+            #expect(p.errors.isEmpty, "pipeline error: \(p.errors.map { $0.text ?? "" })")
+            let warnings = p.warnings.compactMap(\.text)
+            #expect(warnings.contains { $0.contains("source 1") && $0.contains("missing") })
+            #expect(warnings.contains { $0.contains("source 2") && $0.contains("corrupt") })
+            let bin = try #require(p.bin())
+            // Failed sources leave, as in DeepStream: a stream-remove each, their
+            // ids free, what happened readable in recentlyFailed.
+            #expect(waitUntil(ms: 5_000) { bin.streams().map(\.cameraId) == ["good"] }, "\(bin.streams())")
+            let failed = Dictionary(uniqueKeysWithValues: bin.recentlyFailed().map { ($0.cameraId, $0) })
+            #expect(failed["missing"]?.state == .error && failed["corrupt"]?.state == .error, "\(failed)")
+            #expect(failed["missing"]?.lastError?.isEmpty == false)
+            #expect(tally.count(1) == 0 && tally.count(2) == 0)
+            p.drain()
+            #expect(p.messages.contains { $0.structureName == "stream-error" && $0.fields["sensor-id"] == "missing" })
+            for id in ["missing", "corrupt"] {
+                #expect(p.messages.contains { $0.structureName == "stream-remove" && $0.fields["sensor-id"] == id }, "\(id)")
+            }
+            // The place is free again: the same camera id can be added back.
+            let again = try bin.addStream(AddStreamRequest(cameraId: "missing", cameraName: "again", uri: good))
+            #expect(again.sourceId == 1)
+        }
+
+        @Test func lastSourceEndingEndsTheStreamUnlessDropped() throws {
+            let a = TestMedia.h264(pattern: "ball", frames: 10)
+            let ending = binPipeline("uri-list=\(a),\(a)")
+            ending.play()
+            // appsink posts EOS once every sample was pulled.
+            let endingTally = FrameTally(ending)
+            #expect(endingTally.pull(untilMs: 15_000) { $0.eos })
+            #expect(ending.waitFor([GST_MESSAGE_EOS], timeoutMs: slack(5_000)) != nil)
+
+            let dropping = binPipeline("uri-list=\(a),\(a) drop-pipeline-eos=true")
+            dropping.play()
+            let tally = FrameTally(dropping)
+            #expect(tally.pull(untilMs: 10_000) { $0.count(0) == 10 && $0.count(1) == 10 })
+            #expect(dropping.waitFor([GST_MESSAGE_EOS], timeoutMs: 1_500) == nil)
+            let bin = try #require(dropping.bin())
+            #expect(bin.streams().map(\.state) == [.eos, .eos])
+            // The bin still takes new sources after every source ended.
+            let b = TestMedia.h264(pattern: "smpte", frames: 10)
+            _ = try bin.addStream(AddStreamRequest(cameraId: "again", cameraName: "again", uri: b))
+            #expect(tally.pull(untilMs: 10_000) { $0.frameNumbers.values.reduce(0) { $0 + $1.count } >= 25 })
+        }
+
+        @Test func fileLoopIsSeamless() throws {
+            let a = TestMedia.h264(pattern: "ball", frames: 15)
+            let p = binPipeline("uri-list=\(a) file-loop=true width=160 height=120")
+            p.play()
+            let tally = FrameTally(p)
+            var pts: [GstClockTime] = []
+            #expect(tally.pull(untilMs: 20_000) { t in
+                if let last = t.lastPts[0], pts.last != last { pts.append(last) }
+                return t.count(0) >= 50
+            })
+            // Three and more loops of 15 frames: timestamps keep growing.
+            let increasing = zip(pts, pts.dropFirst()).allSatisfy { $0 < $1 }
+            #expect(increasing, "timestamps went back across a loop")
+            p.drain()
+            #expect(p.errors.isEmpty)
+        }
+
+        @Test func mosaicWithCompositor() throws {
+            let a = TestMedia.h264(pattern: "ball", frames: 20)
+            let b = TestMedia.h264(pattern: "smpte", frames: 20)
+            let c = TestMedia.h264(pattern: "snow", frames: 20)
+            let p = binPipeline("uri-list=\(a),\(b),\(c) muxer=compositor width=640 height=480")
+            p.play()
+            let tally = FrameTally(p)
+            #expect(tally.pull(untilMs: 20_000) { $0.eos })
+            #expect(tally.count(nil) >= 19)
+            #expect(tally.lastCaps?.contains("width=(int)640") == true)
+            p.drain()
+            #expect(p.errors.isEmpty)
+        }
+
+        /// uridecodebin prerolls asynchronously: its ASYNC_START must not hang
+        /// the bin, live or not.
+        @Test(arguments: [false, true])
+        func uridecodebinAsSourceFactory(live: Bool) throws {
+            let a = TestMedia.h264(pattern: "ball", frames: 20)
+            let p = binPipeline("uri-list=\(a),\(a) source-factory=uridecodebin live-source=\(live) width=160 height=120")
+            p.play()
+            let tally = FrameTally(p)
+            #expect(tally.pull(untilMs: 15_000) { $0.eos })
+            #expect(tally.count(0) == 20 && tally.count(1) == 20)
+            p.drain()
+            #expect(p.errors.isEmpty)
+        }
+
+        /// gst-launch -e and applications end a looping, EOS-dropping bin (or
+        /// one without sources) with an EOS sent to the pipeline.
+        @Test(arguments: ["file-loop=true", "file-loop=true drop-pipeline-eos=true muxer=compositor", "none"])
+        func applicationEosEndsTheStream(_ mode: String) throws {
+            let a = TestMedia.h264(pattern: "ball", frames: 20)
+            let sources = mode == "none" ? "" : "uri-list=\(a),\(a) \(mode)"
+            let p = TestPipeline("swiftmultiurisrcbin name=src port=0 live-source=true width=160 height=120 \(sources) "
+                + "! fakesink name=out sync=false")
+            let recorder = PadRecorder(p.element("out")!)
+            p.play()
+            if mode.contains("compositor") {
+                // A mosaic carries no per-source meta: count its frames.
+                #expect(waitUntil(ms: 10_000) { recorder.frames(UInt32.max) > 25 })
+            } else if mode != "none" {
+                #expect(waitUntil(ms: 10_000) { recorder.frames(0) > 25 && recorder.frames(1) > 25 })
+            }
+            else { g_usleep(300_000) }
+            gst_element_send_event(p.pipeline, gst_event_new_eos())
+            #expect(p.waitFor([GST_MESSAGE_EOS], timeoutMs: slack(5_000)) != nil)
+            p.drain()
+            #expect(p.errors.isEmpty)
+        }
+
+        @Test func missingMuxerFactoryIsAnElementError() throws {
+            let p = binPipeline("muxer=no-such-muxer")
+            #expect(p.play() == GST_STATE_CHANGE_FAILURE)
+            let error = p.waitFor([GST_MESSAGE_ERROR], timeoutMs: slack(2_000))
+            #expect(error?.text?.contains("no-such-muxer") == true)
+        }
+
+        @Test func fiftyStateCycles() throws {
+            let a = TestMedia.h264(pattern: "ball", frames: 30)
+            let p = binPipeline("uri-list=\(a),\(a) live-source=true file-loop=true width=160 height=120")
+            let tally = FrameTally(p)
+            for cycle in 0..<50 {
+                p.play()
+                let got = tally.pull(untilMs: 5_000) { $0.count(0) + $0.count(1) > 0 }
+                #expect(got, "no frame in cycle \(cycle)")
+                #expect(p.stop() == GST_STATE_CHANGE_SUCCESS)
+                tally.reset()
+                if !got { break }
+            }
+            p.drain()
+            #expect(p.errors.isEmpty)
+        }
     }
 }

@@ -3,119 +3,122 @@ import GstSwiftBridge
 import Glibc
 import Synchronization
 import Testing
+import ChildProcess
 @testable import swiftmultiurisrc
 
-/// Removal that cannot block: a source is taken out of the bin and the
-/// muxer at once and stopped on a thread of its own, so a source whose
-/// threads never return (a read that blocks, GStreamer 1.22's typefind
-/// deadlock) costs that source only, never the other streams, the REST API
-/// or the application's exit.
-@Suite(.serialized) struct RemovalTests {
-    init() { TestGst.setUp() }
+extension PipelineSuites {
+    /// Removal that cannot block: a source is taken out of the bin and the
+    /// muxer at once and stopped on a thread of its own, so a source whose
+    /// threads never return (a read that blocks, GStreamer 1.22's typefind
+    /// deadlock) costs that source only, never the other streams, the REST API
+    /// or the application's exit.
+    @Suite(.serialized) struct RemovalTests {
+        init() { TestGst.setUp() }
 
-    /// stream/add then stream/remove at once meets the source while it is
-    /// still finding its stream's type. Before the teardown moved off the
-    /// control queue, this froze the whole bin within a few hundred cycles
-    /// (the child then gets no answer and exits 2, or hangs until killed).
-    @Test func addThenImmediateRemoveNeverFreezes() throws {
-        let uri = TestMedia.h264(pattern: "ball", frames: 30)
-        let run = try ChildProcess.run("swiftmultiurisrc-soak", ["add-remove", "400", uri],
-                                       environment: ["SOAK_IMMEDIATE_REMOVE": "1", "GST_DEBUG": "swiftmultiurisrcbin:2"],
-                                       timeoutSeconds: 150)
-        #expect(!run.timedOut, "soak hung: \(run.stderr.suffix(1500))")
-        #expect(run.status == 0, "soak failed: \(run.stderr.suffix(1500))")
-        #expect(run.stdout.contains("cycles=400"))
-        // No teardown ran out of time: the typefind grace kept every one clear of the deadlock.
-        #expect(!run.stderr.contains("abandoned"), "\(run.stderr.suffix(1500))")
-        print("immediate add/remove:", run.stdout.split(separator: "\n").first { $0.hasPrefix("cycles=") } ?? "")
-    }
-
-    /// A source whose streaming thread blocks in a read for good (a FIFO
-    /// nobody writes to, like /dev/ptmx): its removal answers within the
-    /// teardown bound, the source is reported as abandoned, the other stream
-    /// keeps flowing, the API keeps answering and the pipeline still stops.
-    @Test func sourceBlockedInAReadIsAbandonedNotFatal() throws {
-        let fifo = "/tmp/swiftmultiurisrc-fifo-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        #expect(mkfifo(fifo, 0o600) == 0)
-        defer { unlink(fifo) }
-        // O_RDWR: the FIFO has a writer (so filesrc's open returns) that never writes.
-        let writer = open(fifo, O_RDWR | O_NONBLOCK)
-        #expect(writer >= 0)
-        var writerOpen = true
-        defer { if writerOpen { close(writer) } }
-
-        let port = freeLocalPort()
-        let file = TestMedia.h264(pattern: "ball", frames: 30)
-        let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
-            + "file-loop=true width=96 height=64 uri-list=\(file),file://\(fifo) sensor-id-list=playing,stuck "
-            + "! fakesink name=out sync=false")
-        let recorder = PadRecorder(p.element("out")!)
-        p.play()
-        #expect(waitUntil(ms: 10_000) { recorder.frames(0) > 5 })
-        let http = HTTPClient(port: port, timeoutMs: 10_000)
-        #expect(try http.get("/api/v1/stream/get-stream-info").text.contains("\"stuck\""))
-
-        let started = g_get_monotonic_time()
-        let removed = try http.post("/api/v1/stream/remove", RestEndToEndTests.addBody("stuck", "", change: "camera_remove"))
-        let removalMs = (g_get_monotonic_time() - started) / 1000
-        #expect(removed.status == 200, "\(removed.text)")
-        // Bounded by the teardown wait (2 s), with room for a loaded machine.
-        #expect(removalMs < 8_000, "removal took \(removalMs) ms")
-
-        let before = recorder.frames(0)
-        #expect(waitUntil(ms: 10_000) { recorder.frames(0) > before + 10 }, "the other stream stopped")
-        let info = try http.get("/api/v1/stream/get-stream-info")
-        #expect(info.status == 200)
-        #expect(!info.text.contains("\"stuck\""))
-        p.drain()
-        #expect(p.warnings.contains { ($0.text ?? "").contains("abandoned") }, "\(p.warnings.map { $0.text ?? "" })")
-        #expect(p.errors.isEmpty)
-
-        let stopStarted = g_get_monotonic_time()
-        #expect(p.stop() != GST_STATE_CHANGE_FAILURE)
-        let stopMs = (g_get_monotonic_time() - stopStarted) / 1000
-        #expect(stopMs < 8_000, "stopping took \(stopMs) ms")
-        print("blocked source: removal answered in \(removalMs) ms, pipeline stopped in \(stopMs) ms")
-        // The blocked read ends (EOF) and its teardown finishes.
-        close(writer)
-        writerOpen = false
-    }
-
-    /// Eight clients add and remove one camera id at once: every request is
-    /// answered with a defined outcome, the bin ends with zero or one source
-    /// under that id, and the other stream plays throughout.
-    @Test func racingClientsOnOneCameraId() throws {
-        let port = freeLocalPort()
-        let file = TestMedia.h264(pattern: "ball", frames: 30)
-        let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
-            + "file-loop=true width=96 height=64 uri-list=\(file) sensor-id-list=playing ! fakesink name=out sync=false")
-        let recorder = PadRecorder(p.element("out")!)
-        p.play()
-        let bin = try #require(p.bin())
-        #expect(waitUntil(ms: 10_000) { recorder.frames(0) > 5 })
-
-        let outcomes = Mutex<[Int: Int]>([:])
-        let before = recorder.frames(0)
-        runOnThreads(8) { client in
-            let http = HTTPClient(port: port, timeoutMs: 15_000)
-            for round in 0..<25 {
-                let add = (client + round) % 2 == 0
-                let body = RestEndToEndTests.addBody("contested", add ? file : "", change: add ? "camera_add" : "camera_remove")
-                let status = (try? http.post(add ? "/api/v1/stream/add" : "/api/v1/stream/remove", body))?.status ?? 0
-                outcomes.withLock { $0[status, default: 0] += 1 }
-            }
+        /// stream/add then stream/remove at once meets the source while it is
+        /// still finding its stream's type. Before the teardown moved off the
+        /// control queue, this froze the whole bin within a few hundred cycles
+        /// (the child then gets no answer and exits 2, or hangs until killed).
+        @Test func addThenImmediateRemoveNeverFreezes() throws {
+            let uri = TestMedia.h264(pattern: "ball", frames: 30)
+            let run = try ChildProcess.run("swiftmultiurisrc-soak", ["add-remove", "400", uri],
+                                           environment: ["SOAK_IMMEDIATE_REMOVE": "1", "GST_DEBUG": "swiftmultiurisrcbin:2"],
+                                           timeoutSeconds: 150)
+            #expect(!run.timedOut, "soak hung: \(run.stderr.suffix(1500))")
+            #expect(run.status == 0, "soak failed: \(run.stderr.suffix(1500))")
+            #expect(run.stdout.contains("cycles=400"))
+            // No teardown ran out of time: the typefind grace kept every one clear of the deadlock.
+            #expect(!run.stderr.contains("abandoned"), "\(run.stderr.suffix(1500))")
+            print("immediate add/remove:", run.stdout.split(separator: "\n").first { $0.hasPrefix("cycles=") } ?? "")
         }
-        let seen = outcomes.withLock { $0 }
-        #expect(seen.values.reduce(0, +) == 200)
-        // 200 added/removed, 404 nothing to remove, 409 already there.
-        #expect(Set(seen.keys).isSubset(of: [200, 404, 409]), "outcomes: \(seen)")
-        #expect(seen[200, default: 0] > 0)
-        let contested = bin.streams().filter { $0.cameraId == "contested" }
-        #expect(contested.count <= 1)
-        #expect(bin.streams().contains { $0.cameraId == "playing" })
-        #expect(waitUntil(ms: 10_000) { recorder.frames(0) > before + 10 }, "the other stream stopped")
-        p.drain()
-        #expect(p.errors.isEmpty)
-        print("one camera id, 8 clients: \(seen)")
+
+        /// A source whose streaming thread blocks in a read for good (a FIFO
+        /// nobody writes to, like /dev/ptmx): its removal answers within the
+        /// teardown bound, the source is reported as abandoned, the other stream
+        /// keeps flowing, the API keeps answering and the pipeline still stops.
+        @Test func sourceBlockedInAReadIsAbandonedNotFatal() throws {
+            let fifo = "/tmp/swiftmultiurisrc-fifo-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            #expect(mkfifo(fifo, 0o600) == 0)
+            defer { unlink(fifo) }
+            // O_RDWR: the FIFO has a writer (so filesrc's open returns) that never writes.
+            let writer = open(fifo, O_RDWR | O_NONBLOCK)
+            #expect(writer >= 0)
+            var writerOpen = true
+            defer { if writerOpen { close(writer) } }
+
+            let port = freeLocalPort()
+            let file = TestMedia.h264(pattern: "ball", frames: 30)
+            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+                + "file-loop=true width=96 height=64 uri-list=\(file),file://\(fifo) sensor-id-list=playing,stuck "
+                + "! fakesink name=out sync=false")
+            let recorder = PadRecorder(p.element("out")!)
+            p.play()
+            #expect(waitUntil(ms: 10_000) { recorder.frames(0) > 5 })
+            let http = HTTPClient(port: port, timeoutMs: 10_000)
+            #expect(try http.get("/api/v1/stream/get-stream-info").text.contains("\"stuck\""))
+
+            let started = g_get_monotonic_time()
+            let removed = try http.post("/api/v1/stream/remove", RestEndToEndTests.addBody("stuck", "", change: "camera_remove"))
+            let removalMs = (g_get_monotonic_time() - started) / 1000
+            #expect(removed.status == 200, "\(removed.text)")
+            // Bounded by the teardown wait (2 s), with room for a loaded machine.
+            #expect(removalMs < 8_000, "removal took \(removalMs) ms")
+
+            let before = recorder.frames(0)
+            #expect(waitUntil(ms: 10_000) { recorder.frames(0) > before + 10 }, "the other stream stopped")
+            let info = try http.get("/api/v1/stream/get-stream-info")
+            #expect(info.status == 200)
+            #expect(!info.text.contains("\"stuck\""))
+            p.drain()
+            #expect(p.warnings.contains { ($0.text ?? "").contains("abandoned") }, "\(p.warnings.map { $0.text ?? "" })")
+            #expect(p.errors.isEmpty)
+
+            let stopStarted = g_get_monotonic_time()
+            #expect(p.stop() != GST_STATE_CHANGE_FAILURE)
+            let stopMs = (g_get_monotonic_time() - stopStarted) / 1000
+            #expect(stopMs < 8_000, "stopping took \(stopMs) ms")
+            print("blocked source: removal answered in \(removalMs) ms, pipeline stopped in \(stopMs) ms")
+            // The blocked read ends (EOF) and its teardown finishes.
+            close(writer)
+            writerOpen = false
+        }
+
+        /// Eight clients add and remove one camera id at once: every request is
+        /// answered with a defined outcome, the bin ends with zero or one source
+        /// under that id, and the other stream plays throughout.
+        @Test func racingClientsOnOneCameraId() throws {
+            let port = freeLocalPort()
+            let file = TestMedia.h264(pattern: "ball", frames: 30)
+            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+                + "file-loop=true width=96 height=64 uri-list=\(file) sensor-id-list=playing ! fakesink name=out sync=false")
+            let recorder = PadRecorder(p.element("out")!)
+            p.play()
+            let bin = try #require(p.bin())
+            #expect(waitUntil(ms: 10_000) { recorder.frames(0) > 5 })
+
+            let outcomes = Mutex<[Int: Int]>([:])
+            let before = recorder.frames(0)
+            runOnThreads(8) { client in
+                let http = HTTPClient(port: port, timeoutMs: 15_000)
+                for round in 0..<25 {
+                    let add = (client + round) % 2 == 0
+                    let body = RestEndToEndTests.addBody("contested", add ? file : "", change: add ? "camera_add" : "camera_remove")
+                    let status = (try? http.post(add ? "/api/v1/stream/add" : "/api/v1/stream/remove", body))?.status ?? 0
+                    outcomes.withLock { $0[status, default: 0] += 1 }
+                }
+            }
+            let seen = outcomes.withLock { $0 }
+            #expect(seen.values.reduce(0, +) == 200)
+            // 200 added/removed, 404 nothing to remove, 409 already there.
+            #expect(Set(seen.keys).isSubset(of: [200, 404, 409]), "outcomes: \(seen)")
+            #expect(seen[200, default: 0] > 0)
+            let contested = bin.streams().filter { $0.cameraId == "contested" }
+            #expect(contested.count <= 1)
+            #expect(bin.streams().contains { $0.cameraId == "playing" })
+            #expect(waitUntil(ms: 10_000) { recorder.frames(0) > before + 10 }, "the other stream stopped")
+            p.drain()
+            #expect(p.errors.isEmpty)
+            print("one camera id, 8 clients: \(seen)")
+        }
     }
 }

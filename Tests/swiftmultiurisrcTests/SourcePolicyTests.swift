@@ -122,98 +122,100 @@ import Testing
     }
 }
 
-/// The same over REST against a playing pipeline.
-@Suite(.serialized) struct SourcePolicyEndToEndTests {
-    init() { TestGst.setUp() }
+extension PipelineSuites {
+    /// The same over REST against a playing pipeline.
+    @Suite(.serialized) struct SourcePolicyEndToEndTests {
+        init() { TestGst.setUp() }
 
-    @Test func restAddsFollowThePolicyAndUriListDoesNot() throws {
-        let port = freeLocalPort()
-        let fifo = "/tmp/policy-e2e-fifo-\(getpid())"
-        #expect(mkfifo(fifo, 0o600) == 0)
-        defer { unlink(fifo) }
-        let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
-            + "allowed-uri-schemes=file,rtsp ! fakesink sync=false")
-        p.play()
-        let http = HTTPClient(port: port, timeoutMs: 10_000)
-        let ptmx = try http.post("/api/v1/stream/add", RestEndToEndTests.addBody("tty", "file:///dev/ptmx"))
-        #expect(ptmx.status == 403)
-        #expect(ptmx.text.contains("STREAM_ADD_FAIL, camera_url: not a regular file"), "\(ptmx.text)")
-        let ssrf = try http.post("/api/v1/stream/add", RestEndToEndTests.addBody("meta", "rtsp://169.254.169.254/x"))
-        #expect(ssrf.status == 403 && ssrf.text.contains("link-local"), "\(ssrf.text)")
-        let http2 = try http.post("/api/v1/stream/add", RestEndToEndTests.addBody("web", "http://127.0.0.1:1/x.mp4"))
-        #expect(http2.status == 403 && http2.text.contains("scheme 'http' is not allowed"), "\(http2.text)")
-        let long = try http.post("/api/v1/stream/add",
-                                 RestEndToEndTests.addBody("long", "rtsp://127.0.0.1/" + String(repeating: "a", count: 60_000)))
-        #expect(long.status == 400 && long.text.contains("camera_url: longer than 4096 bytes"), "\(long.text)")
-        let info = try http.get("/api/v1/stream/get-stream-info")
-        #expect(info.text.contains("\"stream-count\":0"), "\(info.text)")
-        p.drain()
-        #expect(p.errors.isEmpty)
-    }
+        @Test func restAddsFollowThePolicyAndUriListDoesNot() throws {
+            let port = freeLocalPort()
+            let fifo = "/tmp/policy-e2e-fifo-\(getpid())"
+            #expect(mkfifo(fifo, 0o600) == 0)
+            defer { unlink(fifo) }
+            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+                + "allowed-uri-schemes=file,rtsp ! fakesink sync=false")
+            p.play()
+            let http = HTTPClient(port: port, timeoutMs: 10_000)
+            let ptmx = try http.post("/api/v1/stream/add", RestEndToEndTests.addBody("tty", "file:///dev/ptmx"))
+            #expect(ptmx.status == 403)
+            #expect(ptmx.text.contains("STREAM_ADD_FAIL, camera_url: not a regular file"), "\(ptmx.text)")
+            let ssrf = try http.post("/api/v1/stream/add", RestEndToEndTests.addBody("meta", "rtsp://169.254.169.254/x"))
+            #expect(ssrf.status == 403 && ssrf.text.contains("link-local"), "\(ssrf.text)")
+            let http2 = try http.post("/api/v1/stream/add", RestEndToEndTests.addBody("web", "http://127.0.0.1:1/x.mp4"))
+            #expect(http2.status == 403 && http2.text.contains("scheme 'http' is not allowed"), "\(http2.text)")
+            let long = try http.post("/api/v1/stream/add",
+                                     RestEndToEndTests.addBody("long", "rtsp://127.0.0.1/" + String(repeating: "a", count: 60_000)))
+            #expect(long.status == 400 && long.text.contains("camera_url: longer than 4096 bytes"), "\(long.text)")
+            let info = try http.get("/api/v1/stream/get-stream-info")
+            #expect(info.text.contains("\"stream-count\":0"), "\(info.text)")
+            p.drain()
+            #expect(p.errors.isEmpty)
+        }
 
-    /// Failed sources leave and free their place: with max-batch-size=2, many
-    /// failing adds are all answered, the bin never holds more than two, and
-    /// what is remembered of failures stays bounded.
-    @Test func failedSourcesLeaveAndFreeTheirPlace() throws {
-        let port = freeLocalPort()
-        let good = TestMedia.h264(pattern: "ball", frames: 30)
-        let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
-            + "file-loop=true max-batch-size=2 width=96 height=64 uri-list=\(good) ! fakesink name=out sync=false")
-        let recorder = PadRecorder(p.element("out")!)
-        p.play()
-        let bin = try #require(p.bin())
-        #expect(waitUntil(ms: 10_000) { recorder.frames(0) > 5 })
-        let http = HTTPClient(port: port, timeoutMs: 10_000)
-        var statuses: [Int: Int] = [:]
-        var most = 0
-        for i in 0..<40 {
-            let body = RestEndToEndTests.addBody("missing-\(i)", "file:///nonexistent/\(i).mp4")
-            let status = (try? http.post("/api/v1/stream/add", body))?.status ?? 0
-            statuses[status, default: 0] += 1
-            most = max(most, bin.streams().count)
+        /// Failed sources leave and free their place: with max-batch-size=2, many
+        /// failing adds are all answered, the bin never holds more than two, and
+        /// what is remembered of failures stays bounded.
+        @Test func failedSourcesLeaveAndFreeTheirPlace() throws {
+            let port = freeLocalPort()
+            let good = TestMedia.h264(pattern: "ball", frames: 30)
+            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+                + "file-loop=true max-batch-size=2 width=96 height=64 uri-list=\(good) ! fakesink name=out sync=false")
+            let recorder = PadRecorder(p.element("out")!)
+            p.play()
+            let bin = try #require(p.bin())
+            #expect(waitUntil(ms: 10_000) { recorder.frames(0) > 5 })
+            let http = HTTPClient(port: port, timeoutMs: 10_000)
+            var statuses: [Int: Int] = [:]
+            var most = 0
+            for i in 0..<40 {
+                let body = RestEndToEndTests.addBody("missing-\(i)", "file:///nonexistent/\(i).mp4")
+                let status = (try? http.post("/api/v1/stream/add", body))?.status ?? 0
+                statuses[status, default: 0] += 1
+                most = max(most, bin.streams().count)
+            }
+            // A missing file is refused before it is added (the policy checks files).
+            #expect(statuses == [400: 40], "\(statuses)")
+            // Files that exist but fail while playing leave on their own.
+            let garbage = TestMedia.garbage()
+            statuses = [:]
+            for i in 0..<30 {
+                let body = RestEndToEndTests.addBody("corrupt-\(i)", garbage, extra: #", "wait_for_first_frame_ms": 3000"#)
+                let status = (try? http.post("/api/v1/stream/add", body))?.status ?? 0
+                statuses[status, default: 0] += 1
+                most = max(most, bin.streams().count)
+            }
+            #expect(Set(statuses.keys).isSubset(of: [200, 429]), "\(statuses)")
+            #expect(statuses[200, default: 0] >= 10, "failed sources did not free their place: \(statuses)")
+            #expect(most <= 2)
+            #expect(waitUntil(ms: 5_000) { bin.streams().map(\.cameraId) == ["0"] })
+            #expect(bin.recentlyFailed().count == MultiUriSrcBin.recentlyFailedLimit)
+            let info = try http.get("/api/v1/stream/get-stream-info")
+            #expect(info.body.count < 16_384, "stream-info is \(info.body.count) bytes")
+            p.drain()
+            #expect(p.messages.filter { $0.structureName == "stream-remove" }.count >= 10)
+            #expect(p.errors.isEmpty)
+            print("failed sources: 30 adds answered \(statuses), at most \(most) sources present")
         }
-        // A missing file is refused before it is added (the policy checks files).
-        #expect(statuses == [400: 40], "\(statuses)")
-        // Files that exist but fail while playing leave on their own.
-        let garbage = TestMedia.garbage()
-        statuses = [:]
-        for i in 0..<30 {
-            let body = RestEndToEndTests.addBody("corrupt-\(i)", garbage, extra: #", "wait_for_first_frame_ms": 3000"#)
-            let status = (try? http.post("/api/v1/stream/add", body))?.status ?? 0
-            statuses[status, default: 0] += 1
-            most = max(most, bin.streams().count)
-        }
-        #expect(Set(statuses.keys).isSubset(of: [200, 429]), "\(statuses)")
-        #expect(statuses[200, default: 0] >= 10, "failed sources did not free their place: \(statuses)")
-        #expect(most <= 2)
-        #expect(waitUntil(ms: 5_000) { bin.streams().map(\.cameraId) == ["0"] })
-        #expect(bin.recentlyFailed().count == MultiUriSrcBin.recentlyFailedLimit)
-        let info = try http.get("/api/v1/stream/get-stream-info")
-        #expect(info.body.count < 16_384, "stream-info is \(info.body.count) bytes")
-        p.drain()
-        #expect(p.messages.filter { $0.structureName == "stream-remove" }.count >= 10)
-        #expect(p.errors.isEmpty)
-        print("failed sources: 30 adds answered \(statuses), at most \(most) sources present")
-    }
 
-    /// A camera's password never leaves the bin: not in rtspsrc's progress
-    /// messages, warnings or errors, not in stream-info or the bus messages.
-    @Test func passwordsStayInside() throws {
-        let deadPort = freeLocalPort()
-        let p = TestPipeline("swiftmultiurisrcbin name=src port=0 live-source=true "
-            + "uri-list=rtsp://admin:Pa55%2Fw0rd@127.0.0.1:\(deadPort)/cam sensor-id-list=locked ! fakesink sync=false")
-        p.play()
-        let bin = try #require(p.bin())
-        #expect(waitUntil(ms: 10_000) { bin.recentlyFailed().contains { $0.cameraId == "locked" } })
-        g_usleep(200_000)
-        p.drain()
-        let everything = p.messages.map { m in ([m.text ?? ""] + m.fields.values).joined(separator: " ") }
-        // The check can fail: rtspsrc does talk about the uri.
-        #expect(everything.contains { $0.contains("127.0.0.1:\(deadPort)") }, "\(everything)")
-        for secret in ["Pa55%2Fw0rd", "Pa55/w0rd", "Pa55"] {
-            #expect(!everything.contains { $0.contains(secret) }, "\(secret) leaked: \(everything.filter { $0.contains(secret) })")
+        /// A camera's password never leaves the bin: not in rtspsrc's progress
+        /// messages, warnings or errors, not in stream-info or the bus messages.
+        @Test func passwordsStayInside() throws {
+            let deadPort = freeLocalPort()
+            let p = TestPipeline("swiftmultiurisrcbin name=src port=0 live-source=true "
+                + "uri-list=rtsp://admin:Pa55%2Fw0rd@127.0.0.1:\(deadPort)/cam sensor-id-list=locked ! fakesink sync=false")
+            p.play()
+            let bin = try #require(p.bin())
+            #expect(waitUntil(ms: 10_000) { bin.recentlyFailed().contains { $0.cameraId == "locked" } })
+            g_usleep(200_000)
+            p.drain()
+            let everything = p.messages.map { m in ([m.text ?? ""] + m.fields.values).joined(separator: " ") }
+            // The check can fail: rtspsrc does talk about the uri.
+            #expect(everything.contains { $0.contains("127.0.0.1:\(deadPort)") }, "\(everything)")
+            for secret in ["Pa55%2Fw0rd", "Pa55/w0rd", "Pa55"] {
+                #expect(!everything.contains { $0.contains(secret) }, "\(secret) leaked: \(everything.filter { $0.contains(secret) })")
+            }
+            #expect(bin.recentlyFailed().allSatisfy { !$0.maskedUri.contains("Pa55") && !($0.lastError ?? "").contains("Pa55") })
+            p.stop()
         }
-        #expect(bin.recentlyFailed().allSatisfy { !$0.maskedUri.contains("Pa55") && !($0.lastError ?? "").contains("Pa55") })
-        p.stop()
     }
 }

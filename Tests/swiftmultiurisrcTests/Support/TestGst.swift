@@ -2,6 +2,7 @@ import CGStreamer
 import GstSwiftBridge
 import Glibc
 import Synchronization
+import Testing
 
 /// GStreamer for tests: initialised once per process, with this package's
 /// plugin registered statically (the test binary links the Swift module, so
@@ -22,3 +23,11 @@ enum TestGst {
     @discardableResult
     static func setUp() -> Bool { once }
 }
+
+/// The suites that play real pipelines (the bin, RTSP cameras, child
+/// processes) run one after another, nested here: on CI's 2 shared cores,
+/// pipelines of parallel suites would starve each other's streaming threads
+/// and share one process's threads, sockets and descriptors, which the long
+/// run and the leak checks count. Suites without pipelines (parsers,
+/// routes, the HTTP server with a fake control) still run in parallel.
+@Suite(.serialized) enum PipelineSuites {}

@@ -1,0 +1,93 @@
+import Foundation
+import Glibc
+
+/// Runs a program in a child process with a bounded run time, for both test
+/// targets. Nothing here waits without a bound: a child past its time gets
+/// SIGTERM, then SIGKILL; its output is read while it runs and, once it has
+/// exited, only what is already in the pipes (a grandchild that kept the
+/// pipes open, e.g. gst-plugin-scanner, cannot hold the test).
+public enum ChildProcess {
+    /// The folder of the running test binary, where SwiftPM puts the
+    /// package's executables.
+    public static var buildDirectory: URL {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent()
+    }
+
+    public struct Output: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        /// The child ran past its time and was ended.
+        public var timedOut: Bool
+    }
+
+    /// How long a child ended with SIGTERM has before SIGKILL.
+    static let termGraceSeconds = 5.0
+
+    /// Runs `executable` (an absolute path, or a name in `buildDirectory`)
+    /// with `arguments`, the test's environment plus `environment`.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                           timeoutSeconds: Double = 120) throws -> Output {
+        let process = Process()
+        process.executableURL = executable.hasPrefix("/") ? URL(fileURLWithPath: executable)
+            : buildDirectory.appendingPathComponent(executable)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        // Read both pipes while the child runs so a chatty child can't block.
+        let outData = LockedData(), errData = LockedData()
+        out.fileHandleForReading.readabilityHandler = { outData.append($0.availableData) }
+        err.fileHandleForReading.readabilityHandler = { errData.append($0.availableData) }
+        try process.run()
+        let timedOut = !waitForExit(process, seconds: timeoutSeconds)
+        if timedOut {
+            process.terminate()
+            if !waitForExit(process, seconds: termGraceSeconds) {
+                kill(process.processIdentifier, SIGKILL)
+            }
+        }
+        // Bounded now: the child has exited or was sent SIGKILL.
+        process.waitUntilExit()
+        out.fileHandleForReading.readabilityHandler = nil
+        err.fileHandleForReading.readabilityHandler = nil
+        outData.append(readWithoutWaiting(out.fileHandleForReading.fileDescriptor))
+        errData.append(readWithoutWaiting(err.fileHandleForReading.fileDescriptor))
+        return Output(status: process.terminationStatus, stdout: outData.string, stderr: errData.string, timedOut: timedOut)
+    }
+
+    /// True once `process` has exited; false after `seconds`.
+    private static func waitForExit(_ process: Process, seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning {
+            if Date() > deadline { return false }
+            usleep(20_000)
+        }
+        return true
+    }
+
+    /// What is in the pipe now, without waiting for its end.
+    private static func readWithoutWaiting(_ fd: Int32) -> Data {
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        for _ in 0..<1024 {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 { data.append(contentsOf: chunk.prefix(n)); continue }
+            if n < 0 && errno == EINTR { continue }
+            break
+        }
+        return data
+    }
+}
+
+final class LockedData: @unchecked Sendable {
+    private var data = Data()
+    private let lock = NSLock()
+    func append(_ d: Data) { lock.lock(); data.append(d); lock.unlock() }
+    var string: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
+}
