@@ -97,6 +97,14 @@ import swiftcustomevents
     func everyFieldMutationIsRejected(_ i: Int) throws {
         let row = referenceTable[i]
         let replacements = ["(string)x", "(uint)1", "(int)-1", "(boolean)true", "(double)0.5", "(gint64)7"]
+        // The positive control: the same text unmutated parses, so every nil
+        // below is the mutation's doing. (A segment field has no text form.)
+        if !row.fields.contains(where: { $0.1 == .segment }) {
+            let intact = structureText(row, replacing: "", with: nil)
+            let e = try event(try #require(CustomEventType(eventType: row.typeValue)), intact)
+            defer { gsb_event_unref(e) }
+            #expect(ControlEvent(parsing: e) != nil || LifecycleEvent(parsing: e) != nil, "unmutated: \(intact)")
+        }
         for (field, kind) in row.fields where kind != .segment {
             let own: String = switch kind {
             case .string: "(string)"

@@ -221,9 +221,13 @@ extension PipelineSuites {
             #expect(tally.pull(untilMs: 10_000) { $0.frameNumbers.values.reduce(0) { $0 + $1.count } >= 25 })
         }
 
-        @Test func fileLoopIsSeamless() throws {
+        /// Loops continue exactly one frame after the file's last frame, also
+        /// when drop-frame-interval keeps only some frames (a 15-frame clip,
+        /// every 4th frame: the kept frames stay 4 frames apart across loops).
+        @Test(arguments: [1, 4])
+        func fileLoopIsSeamless(dropFrameInterval: Int) throws {
             let a = TestMedia.h264(pattern: "ball", frames: 15)
-            let p = binPipeline("uri-list=\(a) file-loop=true width=160 height=120")
+            let p = binPipeline("uri-list=\(a) file-loop=true drop-frame-interval=\(dropFrameInterval) width=160 height=120")
             p.play()
             let tally = FrameTally(p)
             var pts: [GstClockTime] = []
@@ -231,9 +235,9 @@ extension PipelineSuites {
                 if let last = t.lastPts[0], pts.last != last { pts.append(last) }
                 return t.count(0) >= 50
             })
-            // Three and more loops of 15 frames: timestamps keep growing.
-            let increasing = zip(pts, pts.dropFirst()).allSatisfy { $0 < $1 }
-            #expect(increasing, "timestamps went back across a loop")
+            // Three and more loops: every step is the interval, in 30 fps frames.
+            let gaps = zip(pts, pts.dropFirst()).map { Int((Double(Int64($1) - Int64($0)) / (1e9 / 30)).rounded()) }
+            #expect(gaps.count >= 45 && gaps.allSatisfy { $0 == dropFrameInterval }, "gaps across loops: \(gaps)")
             p.drain()
             #expect(p.errors.isEmpty)
         }

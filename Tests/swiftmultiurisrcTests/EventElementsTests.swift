@@ -159,11 +159,14 @@ import swiftcustomevents
     @Test func silentEventLogSaysNothing() throws {
         let capture = EventLogCapture.start()
         defer { capture.stop() }
-        let script = FrameScript(sources: nil, events: [1: [.control(.encForceIdr(streamId: "0", force: 1))]])
+        let event = ScriptedEvent.control(.encForceIdr(streamId: "0", force: 1))
+        let script = FrameScript(sources: nil, events: [1: [event]])
         var lastEvent: String? = "unset"
-        _ = try runScripted("swifteventlog name=element silent=true", frames: 3, script) { element in
+        _ = try runScripted("swifteventlog name=element silent=true", frames: 3, script, watchEventsAtSink: true) { element in
             lastEvent = takeGString(gsb_object_get_string(element, "last-event"))
         }
+        // The event did pass the element (so its silence is the element's doing).
+        #expect(script.eventsAtSink.withLock { $0 } == [event.typeValue])
         #expect(capture.lines(of: script.elementName).isEmpty)
         #expect(lastEvent == nil)
     }

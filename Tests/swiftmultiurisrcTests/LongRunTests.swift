@@ -149,7 +149,7 @@ extension PipelineSuites {
 
 /// Descriptors of this process that are TCP sockets on `port` (either end),
 /// from /proc/net/tcp's inodes.
-private func socketCount(port: UInt16) -> Int {
+func socketCount(port: UInt16) -> Int {
     guard let f = fopen("/proc/self/net/tcp", "r") else { return -1 }
     var inodes = Set<String>()
     var line = [CChar](repeating: 0, count: 512)

@@ -287,9 +287,9 @@ extension PipelineSuites {
             expectAnswer(try post("/api/v1/osd/process-mode", #"{"stream":{"stream_id":"0","process_mode":1}}"#),
                          200, "PROCESS_MODE_UPDATE_SUCCESS")
             expectAnswer(try post("/api/v1/nvtracker/config-path", #"{"stream":{"stream_id":"0","config_path":"/tmp/t.yml"}}"#),
-                         200, "")
+                         200, "NVTRACKER_CONFIG_UPDATE_SUCCESS")
             expectAnswer(try post("/api/v1/analytics/reload-config", #"{"stream":{"config_file_path":"/tmp/a.txt"}}"#),
-                         200, "")
+                         200, "RELOAD_CONFIG_UPDATE_SUCCESS")
             #expect(waitUntil(ms: 3_000) { recorder.control.count >= 3 })
             #expect(recorder.control.contains(.osdProcessModeUpdate(streamId: "0", processMode: 1)))
             #expect(recorder.control.contains(.trackerConfigUpdate(streamId: "0", configPath: "/tmp/t.yml")))

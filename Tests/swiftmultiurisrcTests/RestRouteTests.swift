@@ -293,11 +293,10 @@ import swiftcustomevents
         {"value":[{"camera_id":"a","camera_url":"rtsp://a"},{"camera_id":"b","camera_url":"rtsp://b"}]}
         """#), 200, "STREAM_ADD_SUCCESS")
         guard case let .array(all)? = body["results"], all.count == 2 else { Issue.record("results"); return }
-        if case let .object(first) = all[0] {
-            #expect(string(first["camera_id"]) == "a")
-            #expect(string(first["reason"]) == "STREAM_ADD_SUCCESS")
-            #expect(integer(first["source_id"]) == 2)
-        }
+        guard case let .object(first) = all[0] else { Issue.record("results[0] is not an object: \(all[0])"); return }
+        #expect(string(first["camera_id"]) == "a")
+        #expect(string(first["reason"]) == "STREAM_ADD_SUCCESS")
+        #expect(integer(first["source_id"]) == 2)
         // Mixed: a bad item, a duplicate and a good one (capacity 4: cam0, cam1, a after removing b).
         _ = try client.post("/stream/remove", #"{"value":{"camera_id":"b"}}"#)
         body = expectAnswer(try client.post("/api/v1/stream/add", #"""
@@ -309,7 +308,8 @@ import swiftcustomevents
             return ""
         }
         #expect(statuses == [HTTPStatus.line(400), HTTPStatus.line(409), HTTPStatus.line(200)])
-        if case let .object(o) = mixed[0] { #expect(string(o["reason"])?.contains("value[0].camera_url") == true) }
+        guard case let .object(o) = mixed[0] else { Issue.record("results[0] is not an object: \(mixed[0])"); return }
+        #expect(string(o["reason"])?.contains("value[0].camera_url") == true)
         // All fail: the first failure's code (409 duplicate, then 429 capacity).
         expectAnswer(try client.post("/api/v1/stream/add", #"""
         {"value":[{"camera_id":"a","camera_url":"rtsp://a"},{"camera_id":"q","camera_url":"rtsp://q"}]}

@@ -154,7 +154,7 @@ final class RestServer: Sendable {
         self.boundPort = bound
         self.boundAddress = address
         self.context = Mutex(ctx)
-        if !spawnDetachedThread({ core.runWatchdog() }) {
+        if !spawnDetachedThread(named: "rest-watchdog", { core.runWatchdog() }) {
             category.warning(nil, "REST server: no watchdog thread; slow request bodies are cut only by request_timeout_ms")
         }
         category.info(nil, "REST server listening on http://\(address):\(bound)/api/v1/")
@@ -194,12 +194,25 @@ final class RestServer: Sendable {
             // Waits for those too; their writes fail once the stop flag is set.
             mg_stop(handle.pointer)
             waker.finish()
+            // civetweb 1.15 leaves open the connections it accepted but had not
+            // yet handed to a worker when it stopped (a worker takes one off the
+            // queue, sees the stop flag and exits): their clients would wait for
+            // their own timeout and the descriptors would leak. Nothing of
+            // civetweb's runs any more, so they are ours to close.
+            let orphans = ConnectionSocket.accepted(localPort: Int(port))
+            for orphan in orphans {
+                shutdown(orphan.fd, Int32(SHUT_RDWR))
+                close(orphan.fd)
+            }
+            if !orphans.isEmpty {
+                core.log.info(nil, "REST server on port \(port): closed \(orphans.count) connection(s) civetweb accepted but never served")
+            }
             core.log.info(nil, "REST server on port \(port) stopped")
             core.releaseFromCivetweb()
         }
         if core.isServingOnCurrentThread {
             core.log.info(nil, "REST server on port \(port): stop requested by a request handler, stopping asynchronously")
-            if !spawnDetachedThread(finish) {
+            if !spawnDetachedThread(named: "rest-stop", finish) {
                 // Stopping here would deadlock; a leaked server beats a hung pipeline.
                 core.log.error(nil, "REST server on port \(port): no thread to stop it on; it keeps running")
             }
@@ -366,7 +379,7 @@ private final class ListenerWaker: Sendable {
     private let done = Atomic<Bool>(false)
 
     init(address: String, port: UInt16) {
-        spawnDetachedThread { [self] in
+        spawnDetachedThread(named: "rest-waker") { [self] in
             var rounds = 0
             // Bounded: 250 × 20 ms covers the 2 s poll several times over.
             while !isDone && rounds < 250 {
@@ -424,28 +437,4 @@ private let civetwebHttpError: @convention(c) (OpaquePointer?, Int32, UnsafePoin
     let core = Unmanaged<ServerCore>.fromOpaque(user).takeUnretainedValue()
     core.sendProtocolError(conn, status: Int(status), message: message.map { String(cString: $0) } ?? "")
     return 0
-}
-
-/// Runs `body` on a new detached thread; false when no thread could be made
-/// (then `body` does not run).
-@discardableResult
-private func spawnDetachedThread(_ body: @escaping @Sendable () -> Void) -> Bool {
-    final class Box: Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let box = Unmanaged.passRetained(Box(body))
-    var thread = pthread_t()
-    let rc = pthread_create(&thread, nil, { arg in
-        guard let arg else { return nil }
-        let box = Unmanaged<Box>.fromOpaque(arg).takeRetainedValue()
-        box.body()
-        return nil
-    }, box.toOpaque())
-    if rc == 0 {
-        pthread_detach(thread)
-        return true
-    }
-    box.release()
-    return false
 }
