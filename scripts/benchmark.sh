@@ -9,7 +9,8 @@
 # BENCH_P3_RUNS (5), BENCH_P4_SECONDS (6), BENCH_P4_CLIENTS, BENCH_P5_CYCLES (1000),
 # BENCH_P5_WARMUP (100), BENCH_P6_MAX (32), BENCH_P6_SECONDS (5), BENCH_P6_BUDGET (180),
 # BENCH_FUZZ_SECONDS (60), KEEP_TMP=1 keeps the clip and the registry,
-# BENCH_SCRATCH (.build-bench) is SwiftPM's scratch path.
+# BENCH_SCRATCH (.build-bench) is SwiftPM's scratch path, BENCH_RESULTS_DIR (benchmarks/results)
+# where each run's raw output is kept. Exits non-zero when a target is missed.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -57,9 +58,23 @@ demo_check_element
 args=(--clip "$tmp/bench-clip.mp4" --soak "$bin/swiftmultiurisrc-soak" --plugin-dir "$plugins"
       --registry "$GST_REGISTRY")
 [ -n "$only" ] && args+=(--only "$only")
-log "running $bin/swiftmultiurisrc-bench ${args[*]}"
+# The raw output of every run (table and progress) goes to benchmarks/results/, with the date,
+# the commit and the machine, so that a table the README quotes can be traced to its run.
+results_dir="${BENCH_RESULTS_DIR:-$repo/benchmarks/results}"
+mkdir -p "$results_dir"
+commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+dirty="$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null | head -c1)"
+raw="$results_dir/$(date -u +%Y-%m-%dT%H%M%SZ)-$commit${dirty:+-dirty}${only:+-only-${only//,/-}}.txt"
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "commit: $commit${dirty:+ (working tree with changes)}"
+  echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), $(uname -srm)"
+  echo "command: bash scripts/benchmark.sh${only:+ --only $only}"
+  echo
+} >"$raw"
+log "running $bin/swiftmultiurisrc-bench ${args[*]} (raw output: $raw)"
 status=0
-timeout -k 10 1500 "$bin/swiftmultiurisrc-bench" "${args[@]}" || status=$?
+timeout -k 10 1500 "$bin/swiftmultiurisrc-bench" "${args[@]}" 2> >(tee -a "$raw" >&2) | tee -a "$raw" || status=$?
 
 # The REST parsers under libFuzzer for a bounded time (BENCH_FUZZ_SECONDS, 0 skips; not with --only).
 fuzz_seconds="${BENCH_FUZZ_SECONDS:-60}"

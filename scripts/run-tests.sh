@@ -4,10 +4,12 @@
 #  1. swift build          every product: libgstswiftmultiurisrc.so, libswiftcustomevents.so
 #  2. swift test           with GST_REGISTRY in a temporary folder
 #  2b. schemathesis       scripts/schemathesis.sh: REST answers against openapi.json (SKIP_SCHEMATHESIS=1 skips)
-#  2c. fuzz               scripts/fuzz.sh FUZZ_SECONDS all: libFuzzer over whole HTTP requests and the route
-#                          parsers, FUZZ_SECONDS (default 20) each; a crash fails (SKIP_FUZZ=1 skips)
+#  2c. fuzz               scripts/fuzz.sh FUZZ_SECONDS FUZZ_TARGETS (default routes; http, all): libFuzzer over the route
+#                          parsers and/or whole HTTP requests, FUZZ_SECONDS (default 20) each; a crash fails (SKIP_FUZZ=1 skips)
 #  3. plugin loading       in a clean environment (env -i): gst-inspect-1.0 swiftmultiurisrcbin
-#                          must succeed and gst-inspect-1.0 -b must list no blacklisted file
+#                          must succeed, gst-inspect-1.0 -b must list no blacklisted file and every
+#                          DeepStream property name must be on the element
+#  3b. examples           the four gst-launch-examples/*.sh, each self-checking (SKIP_EXAMPLES=1 skips)
 #  4. meson-compat         meson setup + ninja + ninja install into a temporary prefix, the
 #                          installed files are where meson's libdir says, gst-inspect-1.0 loads
 #                          the installed plugin, and a C program builds against the installed
@@ -238,14 +240,17 @@ check_plugin_loads() {
     echo "run-tests: blacklisted plugin files ($label)" >&2
     return 1
   fi
-  # Informative only: DeepStream property names (deepstream-compat.md section 2) not found.
+  # DeepStream's property names (deepstream-compat.md section 2): each must be on the element.
   local missing=() p
   for p in uri-list sensor-id-list sensor-name-list ip-address port max-batch-size width height \
            batched-push-timeout live-source drop-pipeline-eos file-loop rtsp-reconnect-interval \
            rtsp-reconnect-attempts latency drop-frame-interval muxer enable-padding; do
     grep -Eq "^  $p *:" "$out" || missing+=("$p")
   done
-  [ "${#missing[@]}" -eq 0 ] || echo "note: properties not (yet) on the element: ${missing[*]}"
+  if [ "${#missing[@]}" -ne 0 ]; then
+    echo "run-tests: DeepStream properties missing on the element ($label): ${missing[*]}" >&2
+    return 1
+  fi
   return 0
 }
 
@@ -255,6 +260,30 @@ if check_plugin_loads swiftpm "$plugin_dir"; then
   record "plugin loading" ok "$(( $(now) - t0 ))s"
 else
   record "plugin loading" FAILED "see output above"
+fi
+
+# ---------------------------------------------------------------------------
+# The README's gst-launch examples, as users run them: each drives a real gst-launch-1.0
+# pipeline over REST with curl and exits non-zero when an answer or an effect is not what it
+# says (SKIP_EXAMPLES=1 skips).
+if [ "${SKIP_EXAMPLES:-0}" = 1 ]; then
+  record "examples" skipped "SKIP_EXAMPLES=1"
+else
+  step "gst-launch-examples: mosaic, runtime-add-remove, roi-update-demo, infer-interval-demo"
+  t0=$(now)
+  examples_ok=1
+  for example in mosaic runtime-add-remove roi-update-demo infer-interval-demo; do
+    echo "\$ bash gst-launch-examples/$example.sh"
+    if SWIFT_MULTIURISRC_PLUGIN="$bin/libgstswiftmultiurisrc.so" timeout -k 10 180 \
+        bash "$repo/gst-launch-examples/$example.sh" >"$tmp/example-$example.log" 2>&1 </dev/null; then
+      tail -n 3 "$tmp/example-$example.log"
+    else
+      tail -n 40 "$tmp/example-$example.log"
+      echo "run-tests: gst-launch-examples/$example.sh FAILED" >&2
+      examples_ok=0
+    fi
+  done
+  if [ "$examples_ok" = 1 ]; then record "examples" ok "$(( $(now) - t0 ))s"; else record "examples" FAILED "see output above"; fi
 fi
 
 # ---------------------------------------------------------------------------
@@ -290,36 +319,33 @@ meson_check() {
   local expected=("$libdir/gstreamer-1.0/libgstswiftmultiurisrc.so" "$libdir/libswiftcustomevents.so"
                   "$includedir/swiftcustomevents/gsb-source-meta.h")
   local capi="$repo/Sources/swiftcustomevents/c-api"
-  local have_header=0 have_pc=0
-  [ -f "$capi/gst-nvcustomevent.h" ] && have_header=1
   for f in "$capi"/*.h; do
     [ -f "$f" ] && expected+=("$includedir/swiftcustomevents/$(basename "$f")")
   done
-  [ -f "$capi/swiftcustomevents.pc.in" ] && have_pc=1 && expected+=("$libdir/pkgconfig/swiftcustomevents.pc")
+  # The C API is part of the product: its header and .pc must exist and be installed.
+  expected+=("$includedir/swiftcustomevents/gst-nvcustomevent.h" "$libdir/pkgconfig/swiftcustomevents.pc")
+  [ -f "$capi/swiftcustomevents.pc.in" ] || { echo "run-tests: $capi/swiftcustomevents.pc.in missing" >&2; return 1; }
   local f bad=0
   for f in "${expected[@]}"; do
     if [ -f "$mprefix/$f" ]; then echo "installed: <prefix>/$f"; else echo "MISSING: <prefix>/$f" >&2; bad=1; fi
   done
-  [ "$have_header" = 1 ] || echo "note: Sources/swiftcustomevents/c-api/gst-nvcustomevent.h not written yet: not checked"
-  [ "$have_pc" = 1 ] || echo "note: Sources/swiftcustomevents/c-api/swiftcustomevents.pc.in not written yet: not checked"
   [ "$bad" = 0 ] || return 1
 
   check_plugin_loads meson-install "$mprefix/$libdir/gstreamer-1.0" || return 1
 
   # The installed C API: pkg-config finds it, a C program compiles, links and runs.
-  if [ "$have_header" = 1 ] && [ "$have_pc" = 1 ]; then
-    local pcdir="$mprefix/$libdir/pkgconfig" cc_bin
-    cc_bin="${CC:-}"
-    [ -n "$cc_bin" ] || cc_bin="$(command -v cc || command -v gcc || command -v clang || true)"
-    if [ -z "$cc_bin" ]; then
-      echo "note: no C compiler: the installed swiftcustomevents.pc was not compiled against"
-      return 0
-    fi
-    echo "\$ PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs swiftcustomevents"
-    local flags
-    flags="$(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags --libs swiftcustomevents)" || return 1
-    echo "$flags"
-    cat >"$tmp/capi-check.c" <<'EOF'
+  local pcdir="$mprefix/$libdir/pkgconfig" cc_bin
+  cc_bin="${CC:-}"
+  [ -n "$cc_bin" ] || cc_bin="$(command -v cc || command -v gcc || command -v clang || true)"
+  if [ -z "$cc_bin" ]; then
+    echo "run-tests: no C compiler (cc, gcc or clang): the installed C API cannot be checked" >&2
+    return 1
+  fi
+  echo "\$ PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs swiftcustomevents"
+  local flags
+  flags="$(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags --libs swiftcustomevents)" || return 1
+  echo "$flags"
+  cat >"$tmp/capi-check.c" <<'EOF'
 #include <gst/gst.h>
 #if __has_include(<gst-nvcustomevent.h>)
 #include <gst-nvcustomevent.h>
@@ -338,7 +364,7 @@ int main (int argc, char **argv) {
   gst_buffer_add_swift_source_meta (buf, 3, "cam3", 7);
   GstSwiftSourceMeta *meta = gst_buffer_get_swift_source_meta (buf);
   int meta_ok = meta != NULL && meta->source_id == 3 && g_strcmp0 (meta->sensor_id, "cam3") == 0
-      && meta->frame_number == 7;
+    && meta->frame_number == 7;
   gst_buffer_unref (buf);
   g_print ("capi-check: GstSwiftSourceMeta round trip %s\n", meta_ok ? "ok" : "FAILED");
   /* A DeepStream control event: make, check its type value, parse back. */
@@ -346,21 +372,20 @@ int main (int argc, char **argv) {
   gchar *stream_id = NULL;
   guint interval = 0;
   if (ev != NULL)
-    gst_nvevent_parse_infer_interval_update (ev, &stream_id, &interval);
+  gst_nvevent_parse_infer_interval_update (ev, &stream_id, &interval);
   int ev_ok = ev != NULL && GST_EVENT_TYPE (ev) == 104198 && g_strcmp0 (stream_id, "cam3") == 0
-      && interval == 5;
+    && interval == 5;
   g_print ("capi-check: gst_nvevent_infer_interval_update round trip %s\n", ev_ok ? "ok" : "FAILED");
   g_free (stream_id);
   if (ev != NULL)
-    gst_event_unref (ev);
+  gst_event_unref (ev);
   return meta_ok && ev_ok ? 0 : 1;
 }
 EOF
-    # shellcheck disable=SC2086
-    "$cc_bin" -o "$tmp/capi-check" "$tmp/capi-check.c" $flags $(pkg-config --cflags --libs gstreamer-1.0) \
-      || { echo "run-tests: compiling against the installed swiftcustomevents.pc FAILED" >&2; return 1; }
-    LD_LIBRARY_PATH="$mprefix/$libdir" timeout -k 5 60 "$tmp/capi-check" || return 1
-  fi
+  # shellcheck disable=SC2086
+  "$cc_bin" -o "$tmp/capi-check" "$tmp/capi-check.c" $flags $(pkg-config --cflags --libs gstreamer-1.0) \
+    || { echo "run-tests: compiling against the installed swiftcustomevents.pc FAILED" >&2; return 1; }
+  LD_LIBRARY_PATH="$mprefix/$libdir" timeout -k 5 60 "$tmp/capi-check" || return 1
   return 0
 }
 

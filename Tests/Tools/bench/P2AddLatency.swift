@@ -1,6 +1,7 @@
 // P2: POST stream/add → the new source's first buffer (GstSwiftSourceMeta) at
-// a probe after the bin; against a bare uridecodebin3 of the same file in
-// this process, set_state(PLAYING) → first buffer at the fakesink.
+// a probe after the bin; against a bare `uridecodebin3 ! fakesink` of the
+// same file added to a pipeline that already plays (gst_bin_add +
+// sync_state_with_parent → first buffer), as our sources are added.
 import CGStreamer
 import Glibc
 import GstSwiftBridge
@@ -54,6 +55,9 @@ func measureAdd(_ ctx: BenchContext, live: Bool, runs: Int) -> ([Double], [Doubl
     }
     gst_object_unref(UnsafeMutableRawPointer(sink))
     guard pipeline.play() else { fail("P2: pipeline does not start") }
+    // The baseline's host: a playing pipeline the bare decoder is added to, like ours.
+    let host = Pipeline("fakesink name=idle async=false sync=false")
+    guard host.play() else { fail("P2: baseline host pipeline does not start") }
     guard waitUntil(ms: 10_000, { KeepAliveConnection(port: port) != nil }) else { fail("P2: REST server not up") }
     guard let conn = KeepAliveConnection(port: port) else { fail("P2: cannot connect") }
 
@@ -83,25 +87,37 @@ func measureAdd(_ ctx: BenchContext, live: Bool, runs: Int) -> ([Double], [Doubl
         }
         usleep(100_000)
 
-        // The baseline, alternating with ours so that noise hits both alike.
-        let bare = Pipeline("uridecodebin3 uri=\(ctx.clipURI) ! fakesink name=out sync=false")
+        // The baseline, alternating with ours so that noise hits both alike: the same
+        // decoder added to a pipeline that already plays (as our sources are), with
+        // no pipeline state change on its path.
+        var error: UnsafeMutablePointer<GError>?
+        guard let branch = gst_parse_bin_from_description("uridecodebin3 uri=\(ctx.clipURI) \(live ? "! clocksync " : "")! fakesink name=bareout sync=false",
+                                                          0, &error) else {
+            fail("P2: bare branch does not parse: \(error.map { String(cString: $0.pointee.message) } ?? "?")")
+        }
+        let branchElement = UnsafeMutableRawPointer(branch).assumingMemoryBound(to: GstElement.self)
         let bareFirst = Mutex<Int64?>(nil)
-        guard let bsink = bare.child("out") else { fail("P2: no bare fakesink") }
-        addProbe(bsink, pad: "sink", events: false) { _ in
+        guard let bsink = gst_bin_get_by_name(UnsafeMutableRawPointer(branch).assumingMemoryBound(to: GstBin.self), "bareout")
+        else { fail("P2: no bare fakesink") }
+        _ = addProbe(bsink, pad: "sink", events: false) { _ in
             let t = nowUs()
             bareFirst.withLock { if $0 == nil { $0 = t } }
         }
         gst_object_unref(UnsafeMutableRawPointer(bsink))
+        let hostBin = UnsafeMutableRawPointer(host.element).assumingMemoryBound(to: GstBin.self)
         let b0 = nowUs()
-        guard bare.play() else { fail("P2: bare uridecodebin3 does not start") }
+        gst_bin_add(hostBin, branchElement)
+        guard gst_element_sync_state_with_parent(branchElement) != 0 else { fail("P2: bare branch does not start") }
         guard waitUntil(ms: 5_000, { bareFirst.withLock { $0 } != nil }) else {
-            fail("P2: bare uridecodebin3 gave no buffer (\(bare.pollError() ?? "no error"))")
+            fail("P2: bare uridecodebin3 gave no buffer (\(host.pollError() ?? "no error"))")
         }
         if run > 0 { bareMs.append(Double(bareFirst.withLock { $0 }! - b0) / 1000) }
-        bare.stop()
+        gst_element_set_state(branchElement, GST_STATE_NULL)
+        gst_bin_remove(hostBin, branchElement)
         usleep(50_000)
     }
     pipeline.stop()
+    host.stop()
 
     return (oursMs, answerMs, bareMs)
 }

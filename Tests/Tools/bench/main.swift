@@ -63,3 +63,5 @@ print(results.render())
 let missed = results.rows.filter { $0.holds == false }.count
 print("targets held: \(results.rows.filter { $0.holds == true }.count), missed: \(missed)")
 gst_deinit()
+// A missed target is a failed benchmark run: scripts can tell.
+exit(missed > 0 ? 1 : 0)
