@@ -213,8 +213,31 @@ final class MultiUriSrcBin: @unchecked Sendable {
             let branches = state.withLock { st in
                 st?.slots.values.compactMap { slot in slot.branch.withLock { $0 }.map { (slot, $0) } } ?? []
             }
+            if target.rawValue <= GST_STATE_READY.rawValue {
+                awaitDecodersExposed(branches.map(\.1))
+            }
             for (slot, branch) in branches {
                 setSourceState(slot, branch, target)
+            }
+        }
+    }
+
+    /// Before sources go down to READY: gives each one that is still
+    /// starting (PAUSED or on its way there, no pad exposed yet) the same
+    /// grace a removal gives it, at most `BranchTeardown.typefindGraceMs`
+    /// for all together. GStreamer 1.22's parsebin aborts the process
+    /// (`analyze_new_pad: assertion failed: (chain->elements != NULL)`) when
+    /// READY meets a demuxer adding its pads, seen in 100 quick
+    /// NULL↔PLAYING cycles; sources that play cost nothing here.
+    private func awaitDecodersExposed(_ branches: [SourceBranch]) {
+        let deadline = g_get_monotonic_time() + gint64(BranchTeardown.typefindGraceMs) * 1000
+        for branch in branches where !branch.progress.exposed {
+            var current = GST_STATE_VOID_PENDING, pending = GST_STATE_VOID_PENDING
+            gst_element_get_state(branch.bin.ptr, &current, &pending, 0)
+            guard max(current.rawValue, pending.rawValue) >= GST_STATE_PAUSED.rawValue else { continue }
+            let left = Int(max(0, deadline - g_get_monotonic_time()) / 1000)
+            if !branch.progress.waitExposed(timeoutMs: left) {
+                binLog.debug(element.raw, "a source exposed no pad within \(BranchTeardown.typefindGraceMs) ms; stopping it anyway")
             }
         }
     }
