@@ -84,7 +84,9 @@ public func restHTTPFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int)
         let health = Array("GET /api/v1/health/get-dsready-state HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
         let ok = health.withUnsafeBytes { exchange($0, port: state.port) }
         guard let ok, ok.starts(with: Array("HTTP/1.1 200 ".utf8)) else {
-            fatalError("RestHTTPFuzzTarget: the server stopped answering its health route after \(state.inputs) inputs")
+            // What came back says which limit it was (429: the per-address cap, 503: busy, nothing: a hang).
+            let said = ok.map { $0.isEmpty ? "no answer within 2 s" : String(decoding: $0.prefix(160), as: UTF8.self) } ?? "no connection"
+            fatalError("RestHTTPFuzzTarget: the server stopped answering its health route after \(state.inputs) inputs: \(said)")
         }
     }
     httpFuzzState = state
