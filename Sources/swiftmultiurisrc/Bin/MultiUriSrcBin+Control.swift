@@ -91,8 +91,16 @@ extension MultiUriSrcBin: StreamControl {
                 if isDecoder(e) { applyDecoderProperties(e, dropFrameInterval: nil, skipFrames: n, lowLatency: nil, settings: s) }
             }
         case let .lowLatencyMode(on):
+            // Only decoders that have the property (DeepStream's nvv4l2decoder) can
+            // take it: with none, saying "success" would be a lie (409 instead).
+            var applied = false
             forEachElement(in: branch.bin.ptr) { e in
-                if isDecoder(e) { applyDecoderProperties(e, dropFrameInterval: nil, skipFrames: nil, lowLatency: on, settings: s) }
+                guard isDecoder(e), gsb_object_has_property(UnsafeMutableRawPointer(e), "low-latency-mode") != 0 else { return }
+                applyDecoderProperties(e, dropFrameInterval: nil, skipFrames: nil, lowLatency: on, settings: s)
+                applied = true
+            }
+            guard applied else {
+                throw .unsupported("no decoder of stream \(sourceId) has the property low-latency-mode")
             }
         case let .sourceCrop(rect):
             // Source coordinates: the size entering the first element after the decoder.
