@@ -76,7 +76,7 @@ extension MultiUriSrcBin {
         if let pad = gst_element_get_static_pad(branch.convertScale.ptr, "sink") {
             gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, { _, info, data in
                 guard let context = SourceContext.from(data) else { return GST_PAD_PROBE_OK }
-                if let info, let buffer = gsb_probe_info_buffer(info) {
+                if context.slot.loopsFile, let info, let buffer = gsb_probe_info_buffer(info) {
                     context.noteFrameEnd(buffer, in: context.segment)
                 }
                 return context.slot.dropper.withLock { $0.keep() } ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP
@@ -188,7 +188,7 @@ extension MultiUriSrcBin {
                 cameraLost(slot, reason: "the camera ended its stream")
                 return GST_PAD_PROBE_DROP
             }
-            if slot.options.fileLoop && slot.uri.hasPrefix("file:") {
+            if slot.loopsFile {
                 controlQueue.async { [weak self] in self?.restartLoop(slot) }
                 return GST_PAD_PROBE_DROP
             }

@@ -94,14 +94,14 @@ extension MultiUriSrcBin {
                 guard let context = SourceContext.from(data), let info else { return GST_PAD_PROBE_OK }
                 // The info's data is a buffer or an event: its type says which.
                 if gsb_probe_info_type(info).rawValue & GST_PAD_PROBE_TYPE_BUFFER.rawValue == 0 {
-                    guard let event = gsb_probe_info_event(info) else { return GST_PAD_PROBE_OK }
+                    guard context.slot.loopsFile, let event = gsb_probe_info_event(info) else { return GST_PAD_PROBE_OK }
                     if gsb_event_type(event) == GST_EVENT_SEGMENT {
                         context.decoderInputSegment.withLock { gst_event_copy_segment(event, $0.ptr) }
                     }
                     return GST_PAD_PROBE_OK
                 }
                 guard let buffer = gsb_probe_info_buffer(info) else { return GST_PAD_PROBE_OK }
-                context.noteFrameEnd(buffer, in: context.decoderInputSegment)
+                if context.slot.loopsFile { context.noteFrameEnd(buffer, in: context.decoderInputSegment) }
                 guard context.slot.keyFramesOnly.load(ordering: .relaxed) else { return GST_PAD_PROBE_OK }
                 return gst_buffer_has_flags(buffer, GST_BUFFER_FLAG_DELTA_UNIT) != 0 ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK
             }, context.retainedPointer(), SourceContext.releaseCallback)

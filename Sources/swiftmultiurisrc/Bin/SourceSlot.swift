@@ -43,6 +43,7 @@ final class SourceSlot: @unchecked Sendable {
         self.sensorId = sensorId
         self.sensorName = sensorName
         self.uri = uri
+        loopsFile = options.fileLoop && uri.hasPrefix("file:")
         maskedUri = maskPassword(in: uri)
         secrets = swiftmultiurisrc.secrets(of: uri)
         self.options = options
@@ -51,6 +52,10 @@ final class SourceSlot: @unchecked Sendable {
         dropper = Mutex(FrameDropper(interval: options.dropFrameInterval))
     }
 
+    /// A file that starts again at its end (file-loop): only such sources
+    /// need where each frame ends (`SourceRuntime.decodedEnd`), read per
+    /// frame by the probes, so made once.
+    let loopsFile: Bool
     /// The uri with its password masked, for logs and answers (made once:
     /// every stream-info answer shows it).
     let maskedUri: String
