@@ -27,8 +27,10 @@ public enum ChildProcess {
 
     /// Runs `executable` (an absolute path, or a name in `buildDirectory`)
     /// with `arguments`, the test's environment plus `environment`.
+    /// `interruptAfterSeconds`: send SIGINT once, that long after the start
+    /// (as Ctrl-C would), then go on waiting for the exit.
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                           timeoutSeconds: Double = 120) throws -> Output {
+                           timeoutSeconds: Double = 120, interruptAfterSeconds: Double? = nil) throws -> Output {
         let process = Process()
         process.executableURL = executable.hasPrefix("/") ? URL(fileURLWithPath: executable)
             : buildDirectory.appendingPathComponent(executable)
@@ -43,8 +45,18 @@ public enum ChildProcess {
         let outData = LockedData(), errData = LockedData()
         out.fileHandleForReading.readabilityHandler = { outData.append($0.availableData) }
         err.fileHandleForReading.readabilityHandler = { errData.append($0.availableData) }
-        try process.run()
-        let timedOut = !waitForExit(process, seconds: timeoutSeconds)
+        try spawnWithSignalsUnblocked(process)
+        var timedOut: Bool
+        if let interruptAfterSeconds, interruptAfterSeconds < timeoutSeconds {
+            if waitForExit(process, seconds: interruptAfterSeconds) {
+                timedOut = false
+            } else {
+                kill(process.processIdentifier, SIGINT)
+                timedOut = !waitForExit(process, seconds: timeoutSeconds - interruptAfterSeconds)
+            }
+        } else {
+            timedOut = !waitForExit(process, seconds: timeoutSeconds)
+        }
         if timedOut {
             process.terminate()
             if !waitForExit(process, seconds: termGraceSeconds) {
@@ -58,6 +70,19 @@ public enum ChildProcess {
         outData.append(readWithoutWaiting(out.fileHandleForReading.fileDescriptor))
         errData.append(readWithoutWaiting(err.fileHandleForReading.fileDescriptor))
         return Output(status: process.terminationStatus, stdout: outData.string, stderr: errData.string, timedOut: timedOut)
+    }
+
+    /// Starts `process` with no signal blocked. A child inherits the signal
+    /// mask of the thread that spawns it, and the test runner's threads block
+    /// SIGINT, SIGTERM and others: a child started from them ignored Ctrl-C
+    /// and `terminate()` alike (seen: gst-launch-1.0 -e never ended on
+    /// SIGINT). The mask is cleared on this thread only while it spawns.
+    private static func spawnWithSignalsUnblocked(_ process: Process) throws {
+        var none = sigset_t(), saved = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, &saved)
+        defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
+        try process.run()
     }
 
     /// True once `process` has exited; false after `seconds`.
