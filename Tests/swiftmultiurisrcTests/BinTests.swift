@@ -270,6 +270,27 @@ extension PipelineSuites {
             #expect(p.errors.isEmpty)
         }
 
+        /// One source ended, the other is removed before it ends: the output
+        /// ends then, as it would have on the removed one's EOS. The muxer
+        /// used to check "every pad at EOS" only when an EOS arrived, so the
+        /// pipeline waited for good.
+        @Test func removingTheLastSourceNotEndedEndsTheOutput() throws {
+            let short = TestMedia.h264(pattern: "ball", frames: 10)
+            let long = TestMedia.h264(pattern: "snow", frames: 300)
+            let p = TestPipeline("swiftmultiurisrcbin name=src port=0 live-source=true width=96 height=64 "
+                + "uri-list=\(short),\(long) sensor-id-list=short,long ! fakesink name=out sync=false")
+            let recorder = PadRecorder(p.element("out")!)
+            p.play()
+            let bin = try #require(p.bin())
+            #expect(waitUntil(ms: 10_000) { recorder.frames(0) == 10 && recorder.frames(1) > 0 })
+            #expect(waitUntil(ms: 5_000) { bin.streams().first { $0.cameraId == "short" }?.state == .eos })
+            #expect(p.waitFor([GST_MESSAGE_EOS], timeoutMs: 300) == nil, "EOS before the long source ended")
+            _ = try bin.removeStream(cameraId: "long", url: nil)
+            #expect(p.waitFor([GST_MESSAGE_EOS], timeoutMs: slack(3_000)) != nil, "no EOS after the last source that had not ended left")
+            p.drain()
+            #expect(p.errors.isEmpty)
+        }
+
         /// gst-launch -e and applications end a looping, EOS-dropping bin (or
         /// one without sources) with an EOS sent to the pipeline.
         @Test(arguments: ["file-loop=true", "file-loop=true drop-pipeline-eos=true muxer=compositor", "none"])

@@ -100,14 +100,18 @@ final class StreamMux: @unchecked Sendable {
         // Removing the pad deactivates it, which waits for its streaming
         // thread to leave chain/event: only then is the state free to go.
         gst_element_remove_pad(element.ptr, pad)
-        pads.withLock { table in
+        // The pad that leaves may be the last one that had not ended: the
+        // output ends now, as it would have on that pad's EOS.
+        let othersEnded = pads.withLock { table -> Bool in
             if table[state.sourceId] === state { table[state.sourceId] = nil }
+            return !table.isEmpty && table.values.allSatisfy { $0.eos }
         }
         if let raw = gst_pad_get_element_private(pad) {
             gst_pad_set_element_private(pad, nil)
             Unmanaged<MuxPad>.fromOpaque(raw).release()
         }
         muxLog.info(element.raw, "released pad sink_\(state.sourceId)")
+        if othersEnded { pushEos() }
     }
 
     // MARK: data flow
