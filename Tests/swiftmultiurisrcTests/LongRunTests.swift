@@ -187,7 +187,7 @@ func socketCount(port: UInt16) -> Int {
 }
 
 /// Threads of this process that pipelines and their removal own: GStreamer's
-/// streaming threads (named `element:pad`) and our teardown threads. Thread
+/// streaming threads (named `element:pad`) and our sources' state and teardown threads (`swift-source`). Thread
 /// pools (libdispatch, Swift's, civetweb's fixed workers of servers that other
 /// suites run in parallel) are left out: they come and go with other tests,
 /// and a leak of the long run's own would show here.
@@ -204,7 +204,7 @@ private func threadCount() -> Int {
         guard got else { continue }
         var comm = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         if comm.hasSuffix("\n") { comm.removeLast() }
-        if comm.contains(":") || comm == "swift-teardown" { n += 1 }
+        if comm.contains(":") || comm == "swift-source" { n += 1 }
     }
     return n
 }

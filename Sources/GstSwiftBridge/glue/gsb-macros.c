@@ -366,3 +366,11 @@ gsb_element_mark_source (GstElement * element)
 {
   GST_OBJECT_FLAG_SET (element, GST_ELEMENT_FLAG_SOURCE);
 }
+
+void
+gsb_element_unset_provide_clock (GstElement * element)
+{
+  GST_OBJECT_LOCK (element);
+  GST_OBJECT_FLAG_UNSET (element, GST_ELEMENT_FLAG_PROVIDE_CLOCK);
+  GST_OBJECT_UNLOCK (element);
+}

@@ -24,7 +24,8 @@ final class BranchProgress: Sendable {
 }
 
 /// Takes a source's elements, already out of the bin and unlinked, to NULL
-/// on a thread of their own.
+/// as the last job of the source's `SourceStateDriver`: on a thread of its
+/// own, after every state change asked for before.
 ///
 /// Why not on the control queue: setting a source to NULL waits for its
 /// streaming threads, and some never come back: a filesrc blocked in a read
@@ -35,10 +36,12 @@ final class BranchProgress: Sendable {
 /// then reported as abandoned; the pipeline and every other source go on.
 final class BranchTeardown: Sendable {
     let sourceId: UInt32
-    private let finished = DispatchSemaphore(value: 0)
-    private let done = Atomic<Bool>(false)
+    private let completion: Completion
 
-    private init(sourceId: UInt32) { self.sourceId = sourceId }
+    private init(sourceId: UInt32, completion: Completion) {
+        self.sourceId = sourceId
+        self.completion = completion
+    }
 
     /// How long a teardown lets a decoder that is still finding its
     /// stream's type finish that first. GStreamer 1.22's parsebin and
@@ -50,46 +53,47 @@ final class BranchTeardown: Sendable {
     static let typefindGraceMs = 1_000
 
     /// Starts the teardown of `bin`, taking over the caller's reference.
-    static func start(_ bin: ObjectRef<GstElement>, progress: BranchProgress, sourceId: UInt32) -> BranchTeardown {
-        let teardown = BranchTeardown(sourceId: sourceId)
-        let started = spawnDetachedThread(named: "swift-teardown") {
-            // Streaming threads exist from READY→PAUSED on, also while
-            // that change is still pending.
-            var current = GST_STATE_VOID_PENDING, pending = GST_STATE_VOID_PENDING
-            gst_element_get_state(bin.ptr, &current, &pending, 0)
-            if max(current.rawValue, pending.rawValue) >= GST_STATE_PAUSED.rawValue {
-                _ = progress.waitExposed(timeoutMs: typefindGraceMs)
-            }
+    static func start(_ bin: ObjectRef<GstElement>, progress: BranchProgress, driver: SourceStateDriver) -> BranchTeardown {
+        let job: @Sendable () -> Void = {
+            awaitExposedBeforeStopping(bin, progress: progress)
             gst_element_set_state(bin.ptr, GST_STATE_NULL)
             gst_object_unref(bin.raw)
             // The source's threads freed their frames into glibc arenas of
             // their own, which glibc keeps; hand the free pages back.
             gsb_release_free_memory()
-            teardown.finish()
         }
-        if !started {
-            // No thread to spare: tear down here rather than leak.
-            binLog.warning(nil, "source \(sourceId): no thread for its teardown, stopping it inline")
-            gst_element_set_state(bin.ptr, GST_STATE_NULL)
-            gst_object_unref(bin.raw)
-            teardown.finish()
+        if let completion = driver.enqueue(closing: true, job) {
+            return BranchTeardown(sourceId: driver.sourceId, completion: completion)
         }
-        return teardown
+        // A second teardown of the same elements: the first one has them.
+        binLog.warning(nil, "source \(driver.sourceId): torn down twice")
+        gst_object_unref(bin.raw)
+        let done = Completion()
+        done.signal()
+        return BranchTeardown(sourceId: driver.sourceId, completion: done)
     }
 
-    private func finish() {
-        done.store(true, ordering: .releasing)
-        finished.signal()
+    /// Before a source goes down to READY or NULL: one that is still
+    /// starting (PAUSED or on its way there, no pad exposed yet) gets
+    /// `typefindGraceMs` to expose its decoder's pad. GStreamer 1.22's
+    /// parsebin aborts the process (`analyze_new_pad: assertion failed:
+    /// (chain->elements != NULL)`) when READY meets a demuxer adding its
+    /// pads, and deadlocks when NULL meets its typefind (see above); sources
+    /// that play cost nothing here. Runs on the source's driver thread.
+    static func awaitExposedBeforeStopping(_ bin: ObjectRef<GstElement>, progress: BranchProgress) {
+        guard !progress.exposed else { return }
+        // Streaming threads exist from READY→PAUSED on, also while that
+        // change is still pending.
+        var current = GST_STATE_VOID_PENDING, pending = GST_STATE_VOID_PENDING
+        gst_element_get_state(bin.ptr, &current, &pending, 0)
+        guard max(current.rawValue, pending.rawValue) >= GST_STATE_PAUSED.rawValue else { return }
+        if !progress.waitExposed(timeoutMs: typefindGraceMs) {
+            binLog.debug(bin.raw, "exposed no pad within \(typefindGraceMs) ms; stopping it anyway")
+        }
     }
 
-    var isDone: Bool { done.load(ordering: .acquiring) }
+    var isDone: Bool { completion.isDone }
 
     /// Waits at most `timeoutMs`; true once the elements are in NULL and freed.
-    func wait(timeoutMs: Int) -> Bool {
-        if isDone { return true }
-        guard finished.wait(timeout: .now() + .milliseconds(max(0, timeoutMs))) == .success else { return false }
-        // Let a second waiter through too.
-        finished.signal()
-        return true
-    }
+    func wait(timeoutMs: Int) -> Bool { completion.wait(timeoutMs: timeoutMs) }
 }

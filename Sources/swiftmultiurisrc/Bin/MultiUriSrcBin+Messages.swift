@@ -1,4 +1,5 @@
 import CGStreamer
+import Dispatch
 import GstSwiftBridge
 
 /// Who sent a message a child posted (see `MultiUriSrcBin.origin(of:)`).
@@ -16,21 +17,64 @@ extension MultiUriSrcBin {
     /// gst_element_send_event) ends the stream: loops, drops and
     /// reconnections stop, every source's EOS goes to the muxer, and with
     /// no source left the bin sends EOS itself.
+    ///
+    /// Not GstBin's default, which sends the event to each source in turn
+    /// and waits for that source's state lock: a source stuck in a call that
+    /// never returns (opening a FIFO) would keep the application from ever
+    /// ending. Each source gets the EOS from its own driver thread instead,
+    /// and one that has not ended `eosGraceMs` later is taken out
+    /// (`endStragglers`), so the output ends anyway.
     func sendEvent(_ event: UnsafeMutablePointer<GstEvent>) -> Bool {
         guard gsb_event_type(event) == GST_EVENT_EOS else {
             return gsb_parent_send_event(element.ptr, event) != 0
         }
-        let active = state.withLock { st -> Int in
+        gsb_event_unref(event)
+        let branches = state.withLock { st -> [SourceBranch] in
             st?.eosRequested = true
-            return st?.slots.values.filter { $0.branch.withLock { $0 != nil } }.count ?? 0
+            return st?.slots.values.compactMap { slot in slot.branch.withLock { $0 } } ?? []
         }
-        binLog.info(element.raw, "EOS requested, \(active) source(s) to end")
-        guard active > 0 else {
-            gsb_event_unref(event)
+        binLog.info(element.raw, "EOS requested, \(branches.count) source(s) to end")
+        guard !branches.isEmpty else {
             downstream.sendUnordered(gst_event_new_eos())
             return true
         }
-        return gsb_parent_send_event(element.ptr, event) != 0
+        for branch in branches {
+            let bin = branch.bin
+            branch.driver.enqueue { _ = gst_element_send_event(bin.ptr, gst_event_new_eos()) }
+        }
+        controlQueue.asyncAfter(deadline: DispatchTime.now() + DispatchTimeInterval.milliseconds(Self.eosGraceMs)) { [weak self] in
+            self?.endStragglers()
+        }
+        return true
+    }
+
+    /// How long sources get to deliver their EOS after the application's.
+    static let eosGraceMs = 2_000
+
+    /// `eosGraceMs` after the application's EOS: sources that have not
+    /// ended leave the muxer (which then ends, its other pads being at
+    /// EOS), and with none left the bin sends EOS itself (control queue).
+    func endStragglers() {
+        let open = state.withLock { st -> [SourceSlot] in
+            guard let st, st.eosRequested else { return [] }
+            return st.slots.values.filter { slot in
+                slot.branch.withLock { $0 != nil } && slot.runtime.withLock { $0.state != .eos }
+            }.sorted { $0.sourceId < $1.sourceId }
+        }
+        guard !open.isEmpty else { return }
+        for slot in open {
+            slot.runtime.withLock { rt in
+                rt.state = .eos
+                rt.lastError = "did not end within \(Self.eosGraceMs) ms of the application's EOS and was taken out"
+            }
+            postWarning(.resource, code: GST_RESOURCE_ERROR_CLOSE.rawValue,
+                        text: "source \(slot.sourceId) (\(slot.sensorId)) did not end within \(Self.eosGraceMs) ms of the application's EOS and was taken out",
+                        debug: nil)
+            detach(slot, pushLifecycle: true)
+        }
+        applyLayout()
+        let anyLeft = state.withLock { st in st?.slots.values.contains { $0.branch.withLock { $0 != nil } } ?? false }
+        if !anyLeft { downstream.sendUnordered(gst_event_new_eos()) }
     }
 
     /// GstBin::handle_message: an error inside one source must not stop the

@@ -207,43 +207,55 @@ final class MultiUriSrcBin: @unchecked Sendable {
     }
 
     /// Moves every source's elements to `target`; a source that fails is
-    /// detached (its error message says why).
+    /// detached (its error message says why). Each source changes state on
+    /// its own driver thread, all at once; this waits for them with a bound,
+    /// and a source that does not get there in time leaves as a failed one.
     private func setSourcesState(_ target: GstState) {
         _ = try? onControl { () throws(ControlError) in
             let branches = state.withLock { st in
                 st?.slots.values.compactMap { slot in slot.branch.withLock { $0 }.map { (slot, $0) } } ?? []
             }
-            if target.rawValue <= GST_STATE_READY.rawValue {
-                awaitDecodersExposed(branches.map(\.1))
+            let pending = branches.compactMap { slot, branch in
+                setSourceState(slot, branch, target).map { (slot, $0) }
             }
-            for (slot, branch) in branches {
-                setSourceState(slot, branch, target)
-            }
+            for slot in awaitSourceStates(pending, target: target) { retireFailed(slot) }
         }
     }
 
-    /// Before sources go down to READY: gives each one that is still
-    /// starting (PAUSED or on its way there, no pad exposed yet) the same
-    /// grace a removal gives it, at most `BranchTeardown.typefindGraceMs`
-    /// for all together. GStreamer 1.22's parsebin aborts the process
-    /// (`analyze_new_pad: assertion failed: (chain->elements != NULL)`) when
-    /// READY meets a demuxer adding its pads, seen in 100 quick
-    /// NULL↔PLAYING cycles; sources that play cost nothing here.
-    private func awaitDecodersExposed(_ branches: [SourceBranch]) {
-        let deadline = g_get_monotonic_time() + gint64(BranchTeardown.typefindGraceMs) * 1000
-        for branch in branches where !branch.progress.exposed {
-            var current = GST_STATE_VOID_PENDING, pending = GST_STATE_VOID_PENDING
-            gst_element_get_state(branch.bin.ptr, &current, &pending, 0)
-            guard max(current.rawValue, pending.rawValue) >= GST_STATE_PAUSED.rawValue else { continue }
-            let left = Int(max(0, deadline - g_get_monotonic_time()) / 1000)
-            if !branch.progress.waitExposed(timeoutMs: left) {
-                binLog.debug(element.raw, "a source exposed no pad within \(BranchTeardown.typefindGraceMs) ms; stopping it anyway")
+    /// How long the bin's own state changes and an add wait for a source's
+    /// state change (on top of the typefind grace when going down) before
+    /// giving up on that source.
+    static let sourceStateWaitMs = 3_000
+
+    /// Waits for state changes asked of sources, at most
+    /// `sourceStateWaitMs` (plus the typefind grace going down) for all
+    /// together. Returns the sources that did not get there, marked failed
+    /// with the reason: the caller retires them. Such a source must leave
+    /// the bin: its stuck change holds its state lock, which GstBin's own
+    /// next state change (ours included) would wait for forever.
+    func awaitSourceStates(_ pending: [(SourceSlot, Completion)], target: GstState) -> [SourceSlot] {
+        guard !pending.isEmpty else { return [] }
+        let down = target.rawValue <= GST_STATE_READY.rawValue
+        let bound = Self.sourceStateWaitMs + (down ? BranchTeardown.typefindGraceMs : 0)
+        let late = Completion.waitAll(pending.map(\.1), timeoutMs: bound)
+        let name = String(cString: gst_element_state_get_name(target))
+        return late.map { index in
+            let slot = pending[index].0
+            let reason = "its elements did not reach \(name) within \(bound) ms (a call into the source is blocked, e.g. opening a FIFO that has no writer)"
+            slot.runtime.withLock { rt in
+                rt.state = .error
+                rt.lastError = reason
             }
+            postWarning(.resource, code: GST_RESOURCE_ERROR_OPEN_READ.rawValue,
+                        text: "source \(slot.sourceId) (\(slot.sensorId)): \(reason); it leaves, the other sources go on", debug: nil)
+            return slot
         }
     }
 
-    /// Control queue only.
-    private func setSourceState(_ slot: SourceSlot, _ branch: SourceBranch, _ requested: GstState) {
+    /// Asks `slot`'s driver to move its elements towards `requested` (control
+    /// queue); the completion tells when that state change returned.
+    @discardableResult
+    private func setSourceState(_ slot: SourceSlot, _ branch: SourceBranch, _ requested: GstState) -> Completion? {
         var target = requested
         // A live bin, like any live source, delivers nothing before PLAYING
         // (it answered NO_PREROLL): in PAUSED its sources wait in READY, or
@@ -261,16 +273,21 @@ final class MultiUriSrcBin: @unchecked Sendable {
             }
             gst_element_set_base_time(branch.bin.ptr, gst_element_get_base_time(element.ptr))
         }
-        if gst_element_set_state(branch.bin.ptr, target) == GST_STATE_CHANGE_FAILURE {
+        let bin = branch.bin, progress = branch.progress
+        return branch.driver.enqueue { [weak self, target] in
+            if target.rawValue <= GST_STATE_READY.rawValue {
+                BranchTeardown.awaitExposedBeforeStopping(bin, progress: progress)
+            }
+            guard gst_element_set_state(bin.ptr, target) == GST_STATE_CHANGE_FAILURE, let self else { return }
             let first = slot.runtime.withLock { rt -> Bool in
                 defer { rt.state = .error; if rt.lastError == nil { rt.lastError = "state change failed" } }
                 return rt.state != .error
             }
             if first {
-                postWarning(.resource, code: GST_RESOURCE_ERROR_FAILED.rawValue,
-                            text: "source \(slot.sourceId) (\(slot.sensorId)) failed to start and was removed", debug: nil)
+                self.postWarning(.resource, code: GST_RESOURCE_ERROR_FAILED.rawValue,
+                                 text: "source \(slot.sourceId) (\(slot.sensorId)) failed to start and was removed", debug: nil)
             }
-            controlQueue.async { [weak self] in self?.retireFailed(slot) }
+            self.controlQueue.async { [weak self] in self?.retireFailed(slot) }
         }
     }
 
@@ -381,7 +398,12 @@ final class MultiUriSrcBin: @unchecked Sendable {
         applyLayout()
 
         pushLifecycle(.padAdded(sourceId: sourceId))
-        setSourceState(slot, branch, gsb_element_current_state(element.ptr))
+        let target = gsb_element_current_state(element.ptr)
+        if let started = setSourceState(slot, branch, target),
+           !awaitSourceStates([(slot, started)], target: target).isEmpty {
+            // After the request that added it is answered and announced.
+            controlQueue.async { [weak self] in self?.retireFailed(slot) }
+        }
     }
 
     /// Removes a source for good; runs on the control queue. The returned
@@ -438,7 +460,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
         gsb_element_mark_source(element.ptr)
         if lifecycle { pushLifecycle(.padDeleted(sourceId: slot.sourceId)) }
         binLog.debug(element.raw, "detached source \(slot.sourceId)")
-        return BranchTeardown.start(branch.bin, progress: branch.progress, sourceId: slot.sourceId)
+        return BranchTeardown.start(branch.bin, progress: branch.progress, driver: branch.driver)
     }
 
     /// Waits for teardowns, at most `timeoutMs` for all of them together,

@@ -41,6 +41,9 @@ struct SourceBranch: @unchecked Sendable {
     var muxPad: ObjectRef<GstPad>?
     /// Whether the decoder exposed a pad yet (the teardown waits for it).
     let progress = BranchProgress()
+    /// Runs every call that takes `bin`'s state lock (state changes, events
+    /// sent to it, the teardown), in order, off the caller's thread.
+    let driver: SourceStateDriver
 
     enum BuildError: Error {
         case missingElement(String)
@@ -73,6 +76,11 @@ struct SourceBranch: @unchecked Sendable {
             let convertScale = try make("videoconvertscale", "convert")
             let capsfilter = try make("capsfilter", "caps")
             let clocksync = live ? try make("clocksync", "pace") : nil
+            // clocksync offers the system clock; as the pipeline's clock
+            // provider, a removed source would post CLOCK_LOST, and
+            // gst-launch and most applications answer that by pausing and
+            // restarting the whole pipeline.
+            if let clocksync { gsb_element_unset_provide_clock(clocksync) }
             for e in created { gst_bin_add(cast(bin, to: GstBin.self), e) }
             created.removeAll()
 
@@ -90,7 +98,8 @@ struct SourceBranch: @unchecked Sendable {
             return SourceBranch(
                 bin: ObjectRef(bin), decoder: ObjectRef(decoder), convertScale: ObjectRef(convertScale),
                 capsfilter: ObjectRef(capsfilter), clocksync: clocksync.map { ObjectRef($0) },
-                crop: nil, flip: nil, box: nil, srcPad: ObjectRef(ghost), muxPad: nil)
+                crop: nil, flip: nil, box: nil, srcPad: ObjectRef(ghost), muxPad: nil,
+                driver: SourceStateDriver(sourceId: sourceId))
         } catch {
             for e in created { gst_object_unref(UnsafeMutableRawPointer(e)) }
             gst_object_unref(UnsafeMutableRawPointer(bin))

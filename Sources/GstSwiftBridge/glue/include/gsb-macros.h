@@ -176,4 +176,7 @@ G_END_DECLS
 G_BEGIN_DECLS
 /* GST_OBJECT_FLAG_SET (element, GST_ELEMENT_FLAG_SOURCE) */
 void gsb_element_mark_source (GstElement * element);
+/* GST_OBJECT_FLAG_UNSET (element, GST_ELEMENT_FLAG_PROVIDE_CLOCK), under the
+ * object lock */
+void gsb_element_unset_provide_clock (GstElement * element);
 G_END_DECLS
