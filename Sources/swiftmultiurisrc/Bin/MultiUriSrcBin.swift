@@ -24,6 +24,9 @@ final class MultiUriSrcBin: @unchecked Sendable {
     /// The always `src` ghost pad; its target is the muxer's output.
     let srcPad: ObjectRef<GstPad>
     let settings = Mutex(Settings())
+    /// Properties without effect here that were already reported once
+    /// (`warnIfWithoutEffect`).
+    let warnedProperties = Mutex<Set<BinProperty>>([])
     /// nil in NULL; built on NULL→READY, dropped on READY→NULL.
     let state = Mutex<State?>(nil)
     /// Events for downstream, sent with the data flow.
