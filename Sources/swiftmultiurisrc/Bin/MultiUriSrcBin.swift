@@ -375,6 +375,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
             rt.offset = 0
             rt.attachedAt = now
             rt.lossPending = false
+            rt.lostByError = false
             rt.detaching = false
             rt.lastStreamStartId = nil
         }
