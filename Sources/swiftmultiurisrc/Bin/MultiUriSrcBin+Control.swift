@@ -182,7 +182,10 @@ extension MultiUriSrcBin: StreamControl {
             throw .unsupported("the muxer (\(factory)) has no property \(name)")
         }
         _ = gsb_object_set_from_string(muxer.element.raw, name, value)
-        if case let .batchedPushTimeout(v) = setting { settings.withLock { $0.batchedPushTimeout = v } }
+        switch setting {
+        case let .batchedPushTimeout(v): settings.withLock { $0.batchedPushTimeout = v }
+        case let .maxLatency(v): settings.withLock { $0.deepStream.maxLatency = v }
+        }
     }
 
     func quit() throws(ControlError) {

@@ -154,6 +154,9 @@ final class MultiUriSrcBin: @unchecked Sendable {
                 throw .unavailable("muxer '\(name)' has no sink_%u request pads (property muxer)")
             }
         }
+        if !muxer.unappliedProperties.isEmpty {
+            binLog.warning(element.raw, "the muxer (\(s.muxer)) has no property for \(muxer.unappliedProperties.joined(separator: ", ")): not applied")
+        }
         for e in muxer.elements { gst_bin_add(binRef, e.ptr) }
         for (a, b) in zip(muxer.elements, muxer.elements.dropFirst()) {
             gst_element_link(a.ptr, b.ptr)
