@@ -350,6 +350,10 @@ final class MultiUriSrcBin: @unchecked Sendable {
         let (muxer, playing) = state.withLock { st in (st?.muxer, st?.playing ?? false) }
         guard let muxer else { branch.releaseBuildReference(); throw .unavailable("element is not running") }
 
+        // interpolation-method: Bilinear is videoconvertscale's own default.
+        if s.deepStream.interpolationMethod != 1, let method = videoScaleMethod(forInterpolation: s.deepStream.interpolationMethod) {
+            _ = gsb_object_set_from_string(branch.convertScale.raw, "method", "\(method)")
+        }
         let context = SourceContext(bin: self, slot: slot, progress: branch.progress)
         configureDecoder(branch, context: context)
         gst_element_set_locked_state(branch.bin.ptr, 1)
