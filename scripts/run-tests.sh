@@ -240,11 +240,24 @@ check_plugin_loads() {
     echo "run-tests: blacklisted plugin files ($label)" >&2
     return 1
   fi
-  # DeepStream's property names (deepstream-compat.md section 2): each must be on the element.
+  # DeepStream's property names: every property of nvmultiurisrcbin 9.1 (deepstream-9.1.md
+  # section 5, 73 names), and our muxer, must be on the element.
   local missing=() p
-  for p in uri-list sensor-id-list sensor-name-list ip-address port max-batch-size width height \
-           batched-push-timeout live-source drop-pipeline-eos file-loop rtsp-reconnect-interval \
-           rtsp-reconnect-attempts latency drop-frame-interval muxer enable-padding; do
+  for p in uri-list sensor-id-list sensor-name-list mode disable-audio ip-address port \
+           disable-passthrough sei-uuid max-batch-size num-extra-surfaces gpu-id cudadec-memtype \
+           drop-frame-interval drop-on-latency extract-sei-type5-data-dec low-latency-mode \
+           dec-skip-frames buffer-mode select-rtp-protocol leaky max-size-buffers file-loop \
+           rtsp-reconnect-interval init-rtsp-reconnect-interval rtsp-reconnect-attempts latency \
+           udp-buffer-size smart-record smart-rec-dir-path smart-rec-file-prefix smart-rec-video-cache \
+           smart-rec-cache smart-rec-container smart-rec-mode smart-rec-default-duration \
+           ipc-buffer-timestamp-copy ipc-socket-path ipc-connection-attempts ipc-connection-interval \
+           sensorID-padID-mapping enable-error-propagation proto-lib conn-str topic \
+           simulate-fps-interval-ms batched-push-timeout width height enable-padding \
+           num-surfaces-per-frame live-source sync-inputs buffer-pool-size max-latency attach-sys-ts \
+           config-file-path nvbuf-memory-type compute-hw interpolation-method frame-num-reset-on-eos \
+           frame-num-reset-on-stream-reset frame-duration async-process drop-pipeline-eos \
+           extract-sei-type5-data sort-batch cache-buffer cache-buffer-timeout extract-sei-sim-time \
+           align-first-buffer sync-inputs-ntp drop-backward-sei muxer; do
     grep -Eq "^  $p *:" "$out" || missing+=("$p")
   done
   if [ "${#missing[@]}" -ne 0 ]; then

@@ -144,8 +144,7 @@ extension MultiUriSrcBin: StreamControl {
             _ = gsb_object_set_from_string(flip.raw, "video-direction", "\(direction)")
         case let .interpolationMethod(m):
             // nvvideoconvert's interpolation-method → videoconvertscale's method.
-            let map: [UInt32: Int32] = [0: 0, 1: 1, 2: 2, 3: 2, 4: 3, 5: 1, 6: 1]
-            guard let method = map[m] else { throw .badRequest(field: "interpolation_method", detail: "must be 0-6") }
+            guard let method = videoScaleMethod(forInterpolation: m) else { throw .badRequest(field: "interpolation_method", detail: "must be 0-6") }
             _ = gsb_object_set_from_string(branch.convertScale.raw, "method", "\(method)")
         }
         binLog.info(element.raw, "source \(sourceId): applied \(setting)")
@@ -182,7 +181,10 @@ extension MultiUriSrcBin: StreamControl {
             throw .unsupported("the muxer (\(factory)) has no property \(name)")
         }
         _ = gsb_object_set_from_string(muxer.element.raw, name, value)
-        if case let .batchedPushTimeout(v) = setting { settings.withLock { $0.batchedPushTimeout = v } }
+        switch setting {
+        case let .batchedPushTimeout(v): settings.withLock { $0.batchedPushTimeout = v }
+        case let .maxLatency(v): settings.withLock { $0.deepStream.maxLatency = v }
+        }
     }
 
     func quit() throws(ControlError) {

@@ -16,11 +16,10 @@ extension MultiUriSrcBin {
                 g_intern_string("Plays many URIs (file, rtsp, http, ...) into one muxed output; an embedded REST server (DeepStream nvmultiurisrcbin API) adds and removes sources and updates ROIs and intervals while playing"),
                 g_intern_string("swift-multiurisrc authors"))
             gsb_element_class_add_template(klass, "src", GST_PAD_SRC, GST_PAD_ALWAYS, "video/x-raw(ANY)")
-            let modeType = MultiUriSrcBin.modeEnumType()
             for property in BinProperty.allCases {
                 g_object_class_install_property(
                     cast(klass, to: GObjectClass.self), property.rawValue,
-                    property.spec(modeType: modeType).paramSpec(mutablePlaying: property.mutablePlaying))
+                    property.spec.paramSpec(mutablePlaying: property.mutablePlaying))
             }
         }
         hooks.instance_init = { object in
@@ -31,10 +30,11 @@ extension MultiUriSrcBin {
             guard let impl else { return }
             Unmanaged<MultiUriSrcBin>.fromOpaque(impl).release()
         }
-        hooks.set_property = { impl, _, id, value, _ in
+        hooks.set_property = { impl, _, id, value, pspec in
             guard let bin: MultiUriSrcBin = swiftImpl(impl), let value,
                   let property = BinProperty(rawValue: id) else { return }
             bin.setProperty(property, value)
+            if let pspec { bin.warnIfWithoutEffect(property, value, pspec) }
         }
         hooks.get_property = { impl, _, id, value, _ in
             guard let bin: MultiUriSrcBin = swiftImpl(impl), let value,
@@ -63,19 +63,20 @@ extension MultiUriSrcBin {
         return gst_element_register(plugin, "swiftmultiurisrcbin", UInt32(GST_RANK_NONE.rawValue), type) != 0
     }
 
-    static func modeEnumType() -> GType {
-        let values: [gint] = [0, 1]
-        let names = ["Video", "Audio"]
-        let nicks = ["video", "audio"]
-        return names.withCStrings { namePtrs in
-            nicks.withCStrings { nickPtrs in
-                gsb_enum_register("GstSwiftMultiUriSrcBinMode", 2, values, namePtrs, nickPtrs)
-            }
-        }
+    /// One warning per property and element, the first time a property
+    /// that does nothing here is set to a value other than its default.
+    func warnIfWithoutEffect(_ property: BinProperty, _ value: UnsafePointer<GValue>,
+                             _ pspec: UnsafeMutablePointer<GParamSpec>) {
+        guard let limitation = property.limitation,
+              g_param_value_defaults(pspec, UnsafeMutablePointer(mutating: value)) == 0,
+              warnedProperties.withLock({ $0.insert(property).inserted }) else { return }
+        let text = takeGString(g_strdup_value_contents(value)) ?? "?"
+        binLog.warning(element.raw, "\(property.name)=\(text): \(limitation)")
     }
 
     func setProperty(_ property: BinProperty, _ value: UnsafePointer<GValue>) {
         func str() -> String { GValueAccess.string(value) ?? "" }
+        func bool() -> Bool { g_value_get_boolean(value) != 0 }
         settings.withLock { s in
             switch property {
             case .uriList: s.uriList = splitList(GValueAccess.string(value))
@@ -94,15 +95,15 @@ extension MultiUriSrcBin {
             case .rtspReconnectInterval: s.rtspReconnectInterval = g_value_get_uint(value)
             case .rtspReconnectAttempts: s.rtspReconnectAttempts = g_value_get_int(value)
             case .latency: s.latency = g_value_get_uint(value)
-            case .selectRtpProtocol: s.selectRtpProtocol = g_value_get_uint(value)
+            case .selectRtpProtocol: s.selectRtpProtocol = GValueAccess.enumValue(value)
             case .dropFrameInterval: s.dropFrameInterval = g_value_get_uint(value)
-            case .decSkipFrames: s.decSkipFrames = g_value_get_uint(value)
+            case .decSkipFrames: s.decSkipFrames = GValueAccess.enumValue(value)
             case .disablePassthrough: s.disablePassthrough = g_value_get_boolean(value) != 0
             case .configFilePath: s.configFilePath = str()
             case .lowLatencyMode: s.lowLatencyMode = g_value_get_boolean(value) != 0
             case .disableAudio: s.disableAudio = g_value_get_boolean(value) != 0
             case .gpuId: s.gpuId = g_value_get_uint(value)
-            case .cudadecMemtype: s.cudadecMemtype = g_value_get_uint(value)
+            case .cudadecMemtype: s.cudadecMemtype = GValueAccess.enumValue(value)
             case .numExtraSurfaces: s.numExtraSurfaces = g_value_get_uint(value)
             case .muxer: s.muxer = str().isEmpty ? "default" : str()
             case .sourceFactory: s.sourceFactory = str().isEmpty ? "uridecodebin3" : str()
@@ -114,12 +115,59 @@ extension MultiUriSrcBin {
                 s.allowedUriSchemes = splitList(GValueAccess.string(value)).filter { !$0.isEmpty }.map { $0.lowercased() }
             case .fileRoot: s.fileRoot = str()
             case .allowLinkLocal: s.allowLinkLocal = g_value_get_boolean(value) != 0
+            case .udpBufferSize: s.deepStream.udpBufferSize = g_value_get_uint(value)
+            case .dropOnLatency: s.deepStream.dropOnLatency = bool()
+            case .bufferMode: s.deepStream.bufferMode = GValueAccess.enumValue(value)
+            case .initRtspReconnectInterval: s.deepStream.initRtspReconnectInterval = g_value_get_uint(value)
+            case .leaky: s.deepStream.leaky = GValueAccess.enumValue(value)
+            case .maxSizeBuffers: s.deepStream.maxSizeBuffers = g_value_get_uint(value)
+            case .seiUuid: s.deepStream.seiUuid = GValueAccess.string(value)
+            case .extractSeiType5DataDec: s.deepStream.extractSeiType5DataDec = bool()
+            case .smartRecord: s.deepStream.smartRecord = GValueAccess.enumValue(value)
+            case .smartRecContainer: s.deepStream.smartRecContainer = GValueAccess.enumValue(value)
+            case .smartRecMode: s.deepStream.smartRecMode = GValueAccess.enumValue(value)
+            case .smartRecDirPath: s.deepStream.smartRecDirPath = GValueAccess.string(value)
+            case .smartRecFilePrefix: s.deepStream.smartRecFilePrefix = GValueAccess.string(value)
+            case .smartRecVideoCache: s.deepStream.smartRecVideoCache = g_value_get_uint(value)
+            case .smartRecCache: s.deepStream.smartRecCache = g_value_get_uint(value)
+            case .smartRecDefaultDuration: s.deepStream.smartRecDefaultDuration = g_value_get_uint(value)
+            case .ipcBufferTimestampCopy: s.deepStream.ipcBufferTimestampCopy = bool()
+            case .ipcSocketPath: s.deepStream.ipcSocketPath = GValueAccess.string(value)
+            case .ipcConnectionAttempts: s.deepStream.ipcConnectionAttempts = g_value_get_int(value)
+            case .ipcConnectionInterval: s.deepStream.ipcConnectionInterval = UInt64(g_value_get_uint64(value))
+            case .sensorIdPadIdMapping: s.deepStream.sensorIdPadIdMapping = bool()
+            case .enableErrorPropagation: s.deepStream.enableErrorPropagation = bool()
+            case .protoLib: s.deepStream.protoLib = GValueAccess.string(value)
+            case .connStr: s.deepStream.connStr = GValueAccess.string(value)
+            case .topic: s.deepStream.topic = GValueAccess.string(value)
+            case .simulateFpsIntervalMs: s.deepStream.simulateFpsIntervalMs = g_value_get_uint(value)
+            case .numSurfacesPerFrame: s.deepStream.numSurfacesPerFrame = g_value_get_uint(value)
+            case .syncInputs: s.deepStream.syncInputs = bool()
+            case .bufferPoolSize: s.deepStream.bufferPoolSize = g_value_get_uint(value)
+            case .maxLatency: s.deepStream.maxLatency = g_value_get_uint(value)
+            case .attachSysTs: s.deepStream.attachSysTs = bool()
+            case .nvbufMemoryType: s.deepStream.nvbufMemoryType = GValueAccess.enumValue(value)
+            case .computeHw: s.deepStream.computeHw = GValueAccess.enumValue(value)
+            case .interpolationMethod: s.deepStream.interpolationMethod = GValueAccess.enumValue(value)
+            case .frameNumResetOnEos: s.deepStream.frameNumResetOnEos = bool()
+            case .frameNumResetOnStreamReset: s.deepStream.frameNumResetOnStreamReset = bool()
+            case .frameDuration: s.deepStream.frameDuration = g_value_get_int(value)
+            case .asyncProcess: s.deepStream.asyncProcess = bool()
+            case .extractSeiType5Data: s.deepStream.extractSeiType5Data = bool()
+            case .sortBatch: s.deepStream.sortBatch = bool()
+            case .cacheBuffer: s.deepStream.cacheBuffer = bool()
+            case .cacheBufferTimeout: s.deepStream.cacheBufferTimeout = g_value_get_int(value)
+            case .extractSeiSimTime: s.deepStream.extractSeiSimTime = bool()
+            case .alignFirstBuffer: s.deepStream.alignFirstBuffer = bool()
+            case .syncInputsNtp: s.deepStream.syncInputsNtp = g_value_get_int(value)
+            case .dropBackwardSei: s.deepStream.dropBackwardSei = bool()
             }
         }
     }
 
     func getProperty(_ property: BinProperty, _ value: UnsafeMutablePointer<GValue>) {
         let s = settings.withLock { $0 }
+        let d = s.deepStream
         switch property {
         case .uriList: g_value_set_string(value, s.uriList.joined(separator: ","))
         case .sensorIdList: g_value_set_string(value, s.sensorIdList.joined(separator: ","))
@@ -137,15 +185,15 @@ extension MultiUriSrcBin {
         case .rtspReconnectInterval: g_value_set_uint(value, s.rtspReconnectInterval)
         case .rtspReconnectAttempts: g_value_set_int(value, s.rtspReconnectAttempts)
         case .latency: g_value_set_uint(value, s.latency)
-        case .selectRtpProtocol: g_value_set_uint(value, s.selectRtpProtocol)
+        case .selectRtpProtocol: GValueAccess.setEnum(value, s.selectRtpProtocol)
         case .dropFrameInterval: g_value_set_uint(value, s.dropFrameInterval)
-        case .decSkipFrames: g_value_set_uint(value, s.decSkipFrames)
+        case .decSkipFrames: GValueAccess.setEnum(value, s.decSkipFrames)
         case .disablePassthrough: g_value_set_boolean(value, s.disablePassthrough.gboolean)
         case .configFilePath: g_value_set_string(value, s.configFilePath)
         case .lowLatencyMode: g_value_set_boolean(value, s.lowLatencyMode.gboolean)
         case .disableAudio: g_value_set_boolean(value, s.disableAudio.gboolean)
         case .gpuId: g_value_set_uint(value, s.gpuId)
-        case .cudadecMemtype: g_value_set_uint(value, s.cudadecMemtype)
+        case .cudadecMemtype: GValueAccess.setEnum(value, s.cudadecMemtype)
         case .numExtraSurfaces: g_value_set_uint(value, s.numExtraSurfaces)
         case .muxer: g_value_set_string(value, s.muxer)
         case .sourceFactory: g_value_set_string(value, s.sourceFactory)
@@ -156,6 +204,52 @@ extension MultiUriSrcBin {
         case .allowedUriSchemes: g_value_set_string(value, s.allowedUriSchemes.joined(separator: ","))
         case .fileRoot: g_value_set_string(value, s.fileRoot)
         case .allowLinkLocal: g_value_set_boolean(value, s.allowLinkLocal.gboolean)
+        case .udpBufferSize: g_value_set_uint(value, d.udpBufferSize)
+        case .dropOnLatency: g_value_set_boolean(value, d.dropOnLatency.gboolean)
+        case .bufferMode: GValueAccess.setEnum(value, d.bufferMode)
+        case .initRtspReconnectInterval: g_value_set_uint(value, d.initRtspReconnectInterval)
+        case .leaky: GValueAccess.setEnum(value, d.leaky)
+        case .maxSizeBuffers: g_value_set_uint(value, d.maxSizeBuffers)
+        case .seiUuid: g_value_set_string(value, d.seiUuid)
+        case .extractSeiType5DataDec: g_value_set_boolean(value, d.extractSeiType5DataDec.gboolean)
+        case .smartRecord: GValueAccess.setEnum(value, d.smartRecord)
+        case .smartRecContainer: GValueAccess.setEnum(value, d.smartRecContainer)
+        case .smartRecMode: GValueAccess.setEnum(value, d.smartRecMode)
+        case .smartRecDirPath: g_value_set_string(value, d.smartRecDirPath)
+        case .smartRecFilePrefix: g_value_set_string(value, d.smartRecFilePrefix)
+        case .smartRecVideoCache: g_value_set_uint(value, d.smartRecVideoCache)
+        case .smartRecCache: g_value_set_uint(value, d.smartRecCache)
+        case .smartRecDefaultDuration: g_value_set_uint(value, d.smartRecDefaultDuration)
+        case .ipcBufferTimestampCopy: g_value_set_boolean(value, d.ipcBufferTimestampCopy.gboolean)
+        case .ipcSocketPath: g_value_set_string(value, d.ipcSocketPath)
+        case .ipcConnectionAttempts: g_value_set_int(value, d.ipcConnectionAttempts)
+        case .ipcConnectionInterval: g_value_set_uint64(value, guint64(d.ipcConnectionInterval))
+        case .sensorIdPadIdMapping: g_value_set_boolean(value, d.sensorIdPadIdMapping.gboolean)
+        case .enableErrorPropagation: g_value_set_boolean(value, d.enableErrorPropagation.gboolean)
+        case .protoLib: g_value_set_string(value, d.protoLib)
+        case .connStr: g_value_set_string(value, d.connStr)
+        case .topic: g_value_set_string(value, d.topic)
+        case .simulateFpsIntervalMs: g_value_set_uint(value, d.simulateFpsIntervalMs)
+        case .numSurfacesPerFrame: g_value_set_uint(value, d.numSurfacesPerFrame)
+        case .syncInputs: g_value_set_boolean(value, d.syncInputs.gboolean)
+        case .bufferPoolSize: g_value_set_uint(value, d.bufferPoolSize)
+        case .maxLatency: g_value_set_uint(value, d.maxLatency)
+        case .attachSysTs: g_value_set_boolean(value, d.attachSysTs.gboolean)
+        case .nvbufMemoryType: GValueAccess.setEnum(value, d.nvbufMemoryType)
+        case .computeHw: GValueAccess.setEnum(value, d.computeHw)
+        case .interpolationMethod: GValueAccess.setEnum(value, d.interpolationMethod)
+        case .frameNumResetOnEos: g_value_set_boolean(value, d.frameNumResetOnEos.gboolean)
+        case .frameNumResetOnStreamReset: g_value_set_boolean(value, d.frameNumResetOnStreamReset.gboolean)
+        case .frameDuration: g_value_set_int(value, d.frameDuration)
+        case .asyncProcess: g_value_set_boolean(value, d.asyncProcess.gboolean)
+        case .extractSeiType5Data: g_value_set_boolean(value, d.extractSeiType5Data.gboolean)
+        case .sortBatch: g_value_set_boolean(value, d.sortBatch.gboolean)
+        case .cacheBuffer: g_value_set_boolean(value, d.cacheBuffer.gboolean)
+        case .cacheBufferTimeout: g_value_set_int(value, d.cacheBufferTimeout)
+        case .extractSeiSimTime: g_value_set_boolean(value, d.extractSeiSimTime.gboolean)
+        case .alignFirstBuffer: g_value_set_boolean(value, d.alignFirstBuffer.gboolean)
+        case .syncInputsNtp: g_value_set_int(value, d.syncInputsNtp)
+        case .dropBackwardSei: g_value_set_boolean(value, d.dropBackwardSei.gboolean)
         }
     }
 }

@@ -24,6 +24,9 @@ final class MultiUriSrcBin: @unchecked Sendable {
     /// The always `src` ghost pad; its target is the muxer's output.
     let srcPad: ObjectRef<GstPad>
     let settings = Mutex(Settings())
+    /// Properties without effect here that were already reported once
+    /// (`warnIfWithoutEffect`).
+    let warnedProperties = Mutex<Set<BinProperty>>([])
     /// nil in NULL; built on NULL→READY, dropped on READY→NULL.
     let state = Mutex<State?>(nil)
     /// Events for downstream, sent with the data flow.
@@ -150,6 +153,9 @@ final class MultiUriSrcBin: @unchecked Sendable {
             case let .noRequestPads(name):
                 throw .unavailable("muxer '\(name)' has no sink_%u request pads (property muxer)")
             }
+        }
+        if !muxer.unappliedProperties.isEmpty {
+            binLog.warning(element.raw, "the muxer (\(s.muxer)) has no property for \(muxer.unappliedProperties.joined(separator: ", ")): not applied")
         }
         for e in muxer.elements { gst_bin_add(binRef, e.ptr) }
         for (a, b) in zip(muxer.elements, muxer.elements.dropFirst()) {
@@ -361,6 +367,10 @@ final class MultiUriSrcBin: @unchecked Sendable {
         let (muxer, playing) = state.withLock { st in (st?.muxer, st?.playing ?? false) }
         guard let muxer else { branch.releaseBuildReference(); throw .unavailable("element is not running") }
 
+        // interpolation-method: Bilinear is videoconvertscale's own default.
+        if s.deepStream.interpolationMethod != 1, let method = videoScaleMethod(forInterpolation: s.deepStream.interpolationMethod) {
+            _ = gsb_object_set_from_string(branch.convertScale.raw, "method", "\(method)")
+        }
         let context = SourceContext(bin: self, slot: slot, progress: branch.progress)
         configureDecoder(branch, context: context)
         gst_element_set_locked_state(branch.bin.ptr, 1)
@@ -389,6 +399,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
             rt.offset = 0
             rt.attachedAt = now
             rt.lossPending = false
+            rt.lostByError = false
             rt.detaching = false
             rt.lastStreamStartId = nil
         }

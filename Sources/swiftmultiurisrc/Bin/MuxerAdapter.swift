@@ -23,6 +23,9 @@ struct MuxerAdapter: @unchecked Sendable {
     /// Size of the whole mosaic (compositor only).
     let mosaicWidth: UInt32
     let mosaicHeight: UInt32
+    /// Muxer properties of the bin set to a value other than their default
+    /// that this muxer has no property for (reported once when it is made).
+    var unappliedProperties: [String] = []
 
     enum MakeError: Error { case missingFactory(String), noRequestPads(String) }
 
@@ -34,7 +37,8 @@ struct MuxerAdapter: @unchecked Sendable {
                 throw .missingFactory("swiftstreammux")
             }
             return MuxerAdapter(kind: .streamMux, element: ObjectRef(mux), output: ObjectRef(mux),
-                                elements: [ObjectRef(mux)], mosaicWidth: 0, mosaicHeight: 0)
+                                elements: [ObjectRef(mux)], mosaicWidth: 0, mosaicHeight: 0,
+                                unappliedProperties: forward(settings, to: mux))
         case "compositor":
             guard let mux = makeElement("compositor", name: "muxer") else { throw .missingFactory("compositor") }
             guard let caps = makeElement("capsfilter", name: "mosaic-caps") else {
@@ -50,7 +54,8 @@ struct MuxerAdapter: @unchecked Sendable {
                 gsb_caps_unref(c)
             }
             return MuxerAdapter(kind: .compositor, element: ObjectRef(mux), output: ObjectRef(caps),
-                                elements: [ObjectRef(mux), ObjectRef(caps)], mosaicWidth: w, mosaicHeight: h)
+                                elements: [ObjectRef(mux), ObjectRef(caps)], mosaicWidth: w, mosaicHeight: h,
+                                unappliedProperties: forward(settings, to: mux))
         default:
             guard let mux = makeElement(name, name: "muxer") else { throw .missingFactory(name) }
             guard gst_element_get_pad_template(mux, "sink_%u") != nil else {
@@ -67,18 +72,36 @@ struct MuxerAdapter: @unchecked Sendable {
             if gsb_object_has_property(mux, "batch-size") != 0 {
                 gsb_object_set_from_string(mux, "batch-size", "\(settings.maxBatchSize)")
             }
-            if settings.batchedPushTimeout >= 0, gsb_object_has_property(mux, "batched-push-timeout") != 0 {
-                gsb_object_set_from_string(mux, "batched-push-timeout", "\(settings.batchedPushTimeout)")
-            }
             if gsb_object_has_property(mux, "live-source") != 0 {
                 gsb_object_set_bool(mux, "live-source", settings.liveSource.gboolean)
             }
-            if !settings.configFilePath.isEmpty, gsb_object_has_property(mux, "config-file-path") != 0 {
-                gsb_object_set_string(mux, "config-file-path", settings.configFilePath)
-            }
             return MuxerAdapter(kind: .generic(name), element: ObjectRef(mux), output: ObjectRef(mux),
-                                elements: [ObjectRef(mux)], mosaicWidth: 0, mosaicHeight: 0)
+                                elements: [ObjectRef(mux)], mosaicWidth: 0, mosaicHeight: 0,
+                                unappliedProperties: forward(settings, to: mux))
         }
+    }
+
+    /// The bin's muxer properties (batched-push-timeout, config-file-path,
+    /// sync-inputs, ..., and gpu-id, nvbuf-memory-type, compute-hw,
+    /// interpolation-method) with a value other than their default, on a
+    /// muxer that has a property of that name. Returns the muxer properties
+    /// the muxer lacks.
+    private static func forward(_ settings: Settings, to mux: UnsafeMutablePointer<GstElement>) -> [String] {
+        var unapplied: [String] = []
+        for property in BinProperty.allCases {
+            guard let argument = property.muxerArgument(settings) else { continue }
+            let name = property.name
+            if gsb_object_has_property(mux, name) != 0 {
+                if property == .configFilePath {
+                    gsb_object_set_string(mux, name, argument)
+                } else {
+                    _ = gsb_object_set_from_string(mux, name, argument)
+                }
+            } else if property.isMuxerProperty {
+                unapplied.append("\(name)=\(argument)")
+            }
+        }
+        return unapplied
     }
 
     /// The swiftstreammux behind the element, when it is one.

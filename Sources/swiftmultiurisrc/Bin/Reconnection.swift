@@ -30,9 +30,11 @@ extension MultiUriSrcBin {
         // st?.slots, not st.map: map would copy the whole State.
         let slots = state.withLock { st in st?.slots.values.map { $0 } ?? [] }
         let now = g_get_monotonic_time()
-        let limit = gint64(s.rtspReconnectInterval) * 1_000_000
         for slot in slots where slot.isNetworkCamera {
-            let (state, last) = slot.runtime.withLock { ($0.state, max($0.lastFrameAt, $0.attachedAt)) }
+            let (state, last, byError) = slot.runtime.withLock {
+                ($0.state, max($0.lastFrameAt, $0.attachedAt), $0.lostByError)
+            }
+            let limit = gint64(s.reconnectWait(afterError: byError)) * 1_000_000
             guard state != .error, state != .eos, now - last >= limit else { continue }
             reconnect(slot, settings: s)
         }
@@ -72,16 +74,17 @@ extension MultiUriSrcBin {
 
     /// An error inside a network camera while reconnection is on: the
     /// elements go, the watchdog brings them back after the interval.
-    func cameraLost(_ slot: SourceSlot, reason: String) {
+    func cameraLost(_ slot: SourceSlot, reason: String, byError: Bool = true) {
         let first = slot.runtime.withLock { rt -> Bool in
             guard !rt.lossPending else { return false }
             rt.lossPending = true
+            rt.lostByError = byError
             rt.state = .reconnecting
             rt.lastError = reason
             return true
         }
         guard first else { return }
-        let interval = settings.withLock { $0.rtspReconnectInterval }
+        let interval = settings.withLock { $0.reconnectWait(afterError: byError) }
         postWarning(.resource, code: GST_RESOURCE_ERROR_READ.rawValue,
                     text: "source \(slot.sourceId) (\(slot.sensorId), \(slot.maskedUri)) lost: \(reason); reconnecting in \(interval) s",
                     debug: nil)

@@ -185,7 +185,7 @@ extension MultiUriSrcBin {
             }
             // A camera that ends its stream is a camera to reconnect.
             if slot.isNetworkCamera, settings.withLock({ $0.rtspReconnectInterval > 0 }) {
-                cameraLost(slot, reason: "the camera ended its stream")
+                cameraLost(slot, reason: "the camera ended its stream", byError: false)
                 return GST_PAD_PROBE_DROP
             }
             if slot.loopsFile {

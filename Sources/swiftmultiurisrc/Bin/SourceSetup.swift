@@ -32,13 +32,8 @@ extension MultiUriSrcBin {
             typealias SourceSetup = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<GstElement>?, UnsafeMutableRawPointer?) -> Void
             let setup: SourceSetup = { _, source, data in
                 guard let source, let context = SourceContext.from(data) else { return }
-                let options = context.slot.options
-                if gsb_object_has_property(source, "latency") != 0 {
-                    gsb_object_set_uint(source, "latency", options.latencyMs)
-                }
-                if options.rtpProtocol == 4, gsb_object_has_property(source, "protocols") != 0 {
-                    _ = gsb_object_set_from_string(source, "protocols", "tcp")
-                }
+                let extras = context.bin?.settings.withLock { $0.deepStream } ?? DeepStreamExtras()
+                MultiUriSrcBin.configureNetworkSource(source, options: context.slot.options, extras: extras)
             }
             _ = gsb_signal_connect(decoder, "source-setup", unsafeBitCast(setup, to: GCallback.self),
                                    context.retainedPointer(), SourceContext.releaseClosure)
@@ -51,6 +46,54 @@ extension MultiUriSrcBin {
         }
         _ = gsb_signal_connect(branch.bin.raw, "deep-element-added", unsafeBitCast(deepAdded, to: GCallback.self),
                                context.retainedPointer(), SourceContext.releaseClosure)
+    }
+
+    /// The RTSP settings, on the source element uridecodebin3 made
+    /// (rtspsrc; other sources lack these properties and are left alone).
+    static func configureNetworkSource(_ source: UnsafeMutablePointer<GstElement>, options: ResolvedSourceOptions,
+                                       extras: DeepStreamExtras) {
+        func has(_ name: String) -> Bool { gsb_object_has_property(source, name) != 0 }
+        if has("latency") {
+            gsb_object_set_uint(source, "latency", options.latencyMs)
+        }
+        if has("protocols"), let wanted = rtspLowerTransports(options.rtpProtocol) {
+            // HTTP tunnelling and TLS that the URI scheme asked for (rtsph://,
+            // rtsps://) stay: dropping them would break the connection.
+            let fromScheme = gsb_object_get_uint(source, "protocols") & (rtspLowerTransHTTP | rtspLowerTransTLS)
+            gsb_object_set_uint(source, "protocols", wanted | fromScheme)
+        }
+        // rtspsrc's udp-buffer-size is a gint.
+        if has("udp-buffer-size") {
+            _ = gsb_object_set_from_string(source, "udp-buffer-size", "\(min(extras.udpBufferSize, UInt32(Int32.max)))")
+        }
+        if has("drop-on-latency") {
+            gsb_object_set_bool(source, "drop-on-latency", extras.dropOnLatency.gboolean)
+        }
+        if has("buffer-mode") {
+            _ = gsb_object_set_from_string(source, "buffer-mode", "\(extras.bufferMode)")
+        }
+    }
+
+    /// GstRTSPLowerTrans flags (gst/rtsp/gstrtsptransport.h).
+    static let rtspLowerTransUDP: UInt32 = 1 << 0
+    static let rtspLowerTransUDPMcast: UInt32 = 1 << 1
+    static let rtspLowerTransTCP: UInt32 = 1 << 2
+    static let rtspLowerTransHTTP: UInt32 = 1 << 4
+    static let rtspLowerTransTLS: UInt32 = 1 << 5
+
+    /// rtspsrc `protocols` for a select-rtp-protocol value (BinEnum.rtpProtocol);
+    /// nil leaves rtspsrc's own choice: rtp-unknown (REST's 0, "UDP then TCP")
+    /// and rtp-udp-udpmcast-tcp, which is what rtspsrc tries by default and
+    /// lets rtspt:// / rtspu:// URIs narrow it.
+    static func rtspLowerTransports(_ rtpProtocol: UInt32) -> UInt32? {
+        switch rtpProtocol {
+        case 1: rtspLowerTransUDP
+        case 2: rtspLowerTransUDPMcast
+        case 4: rtspLowerTransTCP
+        case 10: rtspLowerTransTCP | rtspLowerTransHTTP
+        case 20: rtspLowerTransTCP | rtspLowerTransTLS
+        default: nil
+        }
     }
 
     /// uridecodebin3 exposed a pad: the first video one feeds the branch.
@@ -133,6 +176,10 @@ extension MultiUriSrcBin {
         if has("gpu-id") { _ = gsb_object_set_from_string(raw, "gpu-id", "\(s.gpuId)") }
         if has("cudadec-memtype") { _ = gsb_object_set_from_string(raw, "cudadec-memtype", "\(s.cudadecMemtype)") }
         if has("num-extra-surfaces") { _ = gsb_object_set_from_string(raw, "num-extra-surfaces", "\(s.numExtraSurfaces)") }
+        if let uuid = s.deepStream.seiUuid, !uuid.isEmpty, has("sei-uuid") { gsb_object_set_string(raw, "sei-uuid", uuid) }
+        if s.deepStream.extractSeiType5DataDec, has("extract-sei-type5-data") {
+            gsb_object_set_bool(raw, "extract-sei-type5-data", 1)
+        }
     }
 
     /// Every element inside a source's bin, recursively (for run-time

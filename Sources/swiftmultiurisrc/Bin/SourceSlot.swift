@@ -119,6 +119,10 @@ struct SourceRuntime: Sendable {
     var attachedAt: gint64 = 0
     /// An error of the current elements was seen; their removal is queued.
     var lossPending = false
+    /// The last elements went because of an error (not a stall or the
+    /// camera's EOS): the watchdog waits init-rtsp-reconnect-interval, when
+    /// set, before rebuilding them.
+    var lostByError = false
     /// The current elements are leaving (removal, error, EOS, reconnect):
     /// what they post on the way out is not a failure of the source.
     var detaching = false

@@ -63,8 +63,17 @@ enum PropertySpec {
     case string(name: String, nick: String, blurb: String, defaultValue: String?)
     case uint(name: String, nick: String, blurb: String, min: UInt32, max: UInt32, defaultValue: UInt32)
     case int(name: String, nick: String, blurb: String, min: Int32, max: Int32, defaultValue: Int32)
+    case uint64(name: String, nick: String, blurb: String, min: UInt64, max: UInt64, defaultValue: UInt64)
     case bool(name: String, nick: String, blurb: String, defaultValue: Bool)
     case enumeration(name: String, nick: String, blurb: String, type: GType, defaultValue: Int32)
+
+    var name: String {
+        switch self {
+        case let .string(name, _, _, _), let .uint(name, _, _, _, _, _), let .int(name, _, _, _, _, _),
+             let .uint64(name, _, _, _, _, _), let .bool(name, _, _, _), let .enumeration(name, _, _, _, _):
+            name
+        }
+    }
 
     func paramSpec(mutablePlaying: Bool) -> UnsafeMutablePointer<GParamSpec> {
         let flags = gsb_param_flags_readwrite(mutablePlaying ? 1 : 0)
@@ -76,6 +85,8 @@ enum PropertySpec {
             return g_param_spec_uint(i(name), i(nick), i(blurb), min, max, def, flags)
         case let .int(name, nick, blurb, min, max, def):
             return g_param_spec_int(i(name), i(nick), i(blurb), min, max, def, flags)
+        case let .uint64(name, nick, blurb, min, max, def):
+            return g_param_spec_uint64(i(name), i(nick), i(blurb), guint64(min), guint64(max), guint64(def), flags)
         case let .bool(name, nick, blurb, def):
             return g_param_spec_boolean(i(name), i(nick), i(blurb), def ? 1 : 0, flags)
         case let .enumeration(name, nick, blurb, type, def):
@@ -92,6 +103,14 @@ enum GValueAccess {
     }
     static func setString(_ v: UnsafeMutablePointer<GValue>, _ s: String?) {
         g_value_set_string(v, s)
+    }
+    /// An enum value as a non-negative number (every enum of this plugin
+    /// has only non-negative values; the param spec rejects the others).
+    static func enumValue(_ v: UnsafePointer<GValue>) -> UInt32 {
+        UInt32(clamping: g_value_get_enum(v))
+    }
+    static func setEnum(_ v: UnsafeMutablePointer<GValue>, _ e: UInt32) {
+        g_value_set_enum(v, gint(clamping: e))
     }
 }
 
