@@ -138,6 +138,15 @@ final class MultiUriSrcBin: @unchecked Sendable {
                     || transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED) {
             ret = GST_STATE_CHANGE_NO_PREROLL
         }
+        // NO_PREROLL belongs to the changes into PAUSED only. GstBin keeps
+        // answering it for PAUSED→PLAYING too, and a pipeline told so
+        // completes PLAYING at once: a sink still waiting for its preroll
+        // since the pause is passed over, prerolls on our next frame into
+        // PAUSED and stays there (the stream froze after pause and resume).
+        // SUCCESS makes the pipeline wait for that sink and take it on.
+        if live && transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING && ret == GST_STATE_CHANGE_NO_PREROLL {
+            ret = GST_STATE_CHANGE_SUCCESS
+        }
         return ret
     }
 
