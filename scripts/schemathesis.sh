@@ -93,9 +93,9 @@ timeout -k 5 60 gst-launch-1.0 -q videotestsrc num-buffers=60 pattern=ball \
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 base="http://127.0.0.1:$port"
 log="$tmp/gst-launch.log"
-echo "==> gst-launch-1.0 swiftmultiurisrcbin port=$port uri-list=$clip ! fakesink"
+echo "==> gst-launch-1.0 swiftmultiurisrcbin port=$port strict-http-status=true uri-list=$clip ! fakesink"
 GST_DEBUG="${GST_DEBUG:-2}" GST_DEBUG_NO_COLOR=1 \
-  gst-launch-1.0 swiftmultiurisrcbin ip-address=127.0.0.1 port="$port" live-source=true file-loop=true \
+  gst-launch-1.0 swiftmultiurisrcbin ip-address=127.0.0.1 port="$port" strict-http-status=true live-source=true file-loop=true \
     drop-pipeline-eos=true width=320 height=240 uri-list="file://$clip" ! fakesink sync=false \
     >"$log" 2>&1 </dev/null &
 gst_pid=$!

@@ -23,7 +23,7 @@ extension PipelineSuites {
             let port = freeLocalPort()
             let uri = TestMedia.h264(pattern: "ball", frames: 30)
             let list = (0..<8).map { _ in uri }.joined(separator: ",")
-            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) strict-http-status=true live-source=true "
                 + "file-loop=true max-batch-size=64 width=96 height=64 uri-list=\(list) ! fakesink name=out sync=false")
             let recorder = PadRecorder(p.element("out")!)
             p.play()

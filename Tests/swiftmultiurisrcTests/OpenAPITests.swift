@@ -14,7 +14,7 @@ extension PipelineSuites {
 
         init() throws {
             TestGst.setUp()
-            pipeline = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+            pipeline = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) strict-http-status=true live-source=true "
                 + "file-loop=true drop-pipeline-eos=true width=160 height=120 ! fakesink sync=false")
             http = HTTPClient(port: port)
             pipeline.play()

@@ -49,7 +49,7 @@ extension PipelineSuites {
 
             let port = freeLocalPort()
             let file = TestMedia.h264(pattern: "ball", frames: 30)
-            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) strict-http-status=true live-source=true "
                 + "file-loop=true width=96 height=64 uri-list=\(file),file://\(fifo) sensor-id-list=playing,stuck "
                 + "! fakesink name=out sync=false")
             let recorder = PadRecorder(p.element("out")!)
@@ -196,7 +196,7 @@ extension PipelineSuites {
         @Test func racingClientsOnOneCameraId() throws {
             let port = freeLocalPort()
             let file = TestMedia.h264(pattern: "ball", frames: 30)
-            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) strict-http-status=true live-source=true "
                 + "file-loop=true width=96 height=64 uri-list=\(file) sensor-id-list=playing ! fakesink name=out sync=false")
             let recorder = PadRecorder(p.element("out")!)
             p.play()

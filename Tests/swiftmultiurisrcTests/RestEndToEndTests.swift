@@ -18,7 +18,7 @@ extension PipelineSuites {
 
         init() throws {
             TestGst.setUp()
-            pipeline = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+            pipeline = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) strict-http-status=true live-source=true "
                 + "file-loop=true drop-pipeline-eos=true width=160 height=120 max-batch-size=4 ! "
                 + "fakesink name=out sync=false")
             recorder = PadRecorder(pipeline.element("out")!)
@@ -144,6 +144,25 @@ extension PipelineSuites {
             #expect(waitUntil(ms: 3_000) { recorder.eos })
         }
 
+        /// A bin left at its defaults answers as DeepStream 9.1 does: status
+        /// line 200, the outcome (here the duplicate, 409) in the body.
+        @Test func aBinAtItsDefaultsAnswersLikeDeepStream() throws {
+            let otherPort = freeLocalPort()
+            let uri = TestMedia.h264(pattern: "ball", frames: 30)
+            let other = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(otherPort) live-source=true "
+                + "file-loop=true uri-list=\(uri) sensor-id-list=cam1 ! fakesink sync=false")
+            other.play()
+            let bin = try #require(other.bin())
+            #expect(waitUntil(ms: 5_000) { bin.isReady })
+            let client = HTTPClient(port: otherPort)
+            let again = try client.post("/api/v1/stream/add", Self.addBody("cam1", uri))
+            #expect(again.status == 200, "\(again.text)")
+            #expect(string(jsonObject(again)["status"]) == HTTPStatus.line(409), "\(again.text)")
+            #expect(string(jsonObject(again)["reason"])?.hasPrefix("STREAM_ADD_FAIL, ") == true, "\(again.text)")
+            #expect(bin.streams().map(\.cameraId) == ["cam1"])
+            #expect(other.stop() != GST_STATE_CHANGE_FAILURE)
+        }
+
         @Test func sixteenConcurrentClientsEndInAConsistentState() throws {
             let uri = TestMedia.h264(pattern: "ball", frames: 30)
             let port = self.port
@@ -174,7 +193,7 @@ extension PipelineSuites {
         @Test func twoElementsInOneProcessServeTheirOwnPorts() throws {
             let uri = TestMedia.h264(pattern: "ball", frames: 30)
             let otherPort = freeLocalPort()
-            let other = TestPipeline("swiftmultiurisrcbin ip-address=127.0.0.1 port=\(otherPort) live-source=true "
+            let other = TestPipeline("swiftmultiurisrcbin ip-address=127.0.0.1 port=\(otherPort) strict-http-status=true live-source=true "
                 + "file-loop=true uri-list=\(uri),\(uri) ! fakesink sync=false")
             #expect(other.play() != GST_STATE_CHANGE_FAILURE)
             expectAnswer(try add("only-here", uri), 200, "STREAM_ADD_SUCCESS")
@@ -187,7 +206,7 @@ extension PipelineSuites {
         }
 
         @Test func aPortInUseFailsTheStateChangeWithAClearError() throws {
-            let second = TestPipeline("swiftmultiurisrcbin ip-address=127.0.0.1 port=\(port) ! fakesink")
+            let second = TestPipeline("swiftmultiurisrcbin ip-address=127.0.0.1 port=\(port) strict-http-status=true ! fakesink")
             #expect(second.play() == GST_STATE_CHANGE_FAILURE)
             let error = second.waitFor([GST_MESSAGE_ERROR], timeoutMs: slack(2_000))
             #expect(error?.text?.contains("\(port)") == true, "\(error?.text ?? "no error")")
@@ -205,7 +224,7 @@ extension PipelineSuites {
 
         init() throws {
             TestGst.setUp()
-            pipeline = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+            pipeline = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) strict-http-status=true live-source=true "
                 + "file-loop=true width=160 height=120 rest-token=s3cret ! fakesink name=out sync=false")
             recorder = PadRecorder(pipeline.element("out")!)
             http = HTTPClient(port: port)

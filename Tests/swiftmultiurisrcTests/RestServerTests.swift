@@ -27,6 +27,49 @@ import Testing
         withExtendedLifetime(control) {}
     }
 
+    // MARK: DeepStream's status lines
+
+    /// By default (strict-http-status=false) every outcome of DeepStream's
+    /// routes leaves with status line 200, as DeepStream 9.1 sends it, and the
+    /// body's `status` tells the outcome: a client that re-adds its sensors
+    /// after a restart reads the duplicate there instead of raising on a 409.
+    /// What is refused before any route runs keeps its real status line.
+    @Test func deepStreamRoutesAnswer200WithTheOutcomeInTheBody() throws {
+        let control = RecordingControl()
+        _ = control.seed("cam1")
+        let server = try makeTestServer(control) { $0.strictHttpStatus = false; $0.token = "t0k" }
+        defer { server.stop() }
+        let http = HTTPClient(port: server.boundPort)
+        let auth = [("Authorization", "Bearer t0k")]
+        func post(_ path: String, _ body: String) throws -> HTTPResponse {
+            try http.request("POST", path, body: Array(body.utf8), headers: auth)
+        }
+        func outcome(_ r: HTTPResponse) -> String? { string(jsonObject(r)["status"]) }
+        let cases: [(String, String, Int)] = [
+            ("/api/v1/stream/add", #"{"value":{"camera_id":"cam1","camera_url":"rtsp://x","change":"camera_add"}}"#, 409),
+            ("/api/v1/stream/add", #"{"value":{"camera_id":"","camera_url":"rtsp://x","change":"camera_add"}}"#, 400),
+            ("/api/v1/stream/remove", #"{"value":{"camera_id":"nobody","change":"camera_remove"}}"#, 404),
+            ("/api/v1/roi/update", "{not json", 400),
+            ("/api/v1/stream/add", #"{"value":{"camera_id":"cam2","camera_url":"rtsp://x","change":"camera_add"}}"#, 200),
+        ]
+        for (path, body, code) in cases {
+            let r = try post(path, body)
+            #expect(r.status == 200, "\(path) \(body): status line \(r.status)")
+            #expect(outcome(r) == HTTPStatus.line(code), "\(path) \(body): \(r.text)")
+            #expect(r.header("Content-Type") == "application/json")
+        }
+        // Before any route: real status lines.
+        #expect(try http.post("/api/v1/stream/add", "{}").status == 401)
+        #expect(try http.request("GET", "/api/v1/no/such/route", headers: auth).status == 404)
+        #expect(try http.request("GET", "/api/v1/stream/add", headers: auth).status == 405)
+        // The same failure, strict: the status line says it.
+        let strict = try makeTestServer(control) { $0.strictHttpStatus = true }
+        defer { strict.stop() }
+        expectAnswer(try HTTPClient(port: strict.boundPort).post("/api/v1/stream/add",
+                     #"{"value":{"camera_id":"cam1","camera_url":"rtsp://x","change":"camera_add"}}"#),
+                     409, "STREAM_ADD_FAIL, ", mentions: ["Duplicate"])
+    }
+
     @Test func portInUseIsATypedError() throws {
         let control = RecordingControl()
         let first = try makeTestServer(control)

@@ -159,6 +159,8 @@ func makeTestServer(_ control: RecordingControl, registry: RestRouteRegistry = R
     keptControls.withLock { $0.append(control) }
     var config = RestServerConfiguration(address: "127.0.0.1", port: 0)
     config.workerThreads = 4
+    // These tests read outcomes from the status line.
+    config.strictHttpStatus = true
     configure(&config)
     return try RestServer(configuration: config, control: control, category: restTestCategory, registry: registry)
 }

@@ -18,7 +18,7 @@ extension PipelineSuites {
         /// A bin with its REST server on `port`, looping live sources, then
         /// `tail` (elements ending in "! "), then `fakesink name=out`.
         func restBin(_ port: UInt16, properties: String = "", tail: String = "") -> TestPipeline {
-            TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+            TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) strict-http-status=true live-source=true "
                 + "file-loop=true drop-pipeline-eos=true width=160 height=120 max-batch-size=4 \(properties) ! "
                 + "\(tail)fakesink name=out sync=false")
         }

@@ -17,7 +17,7 @@ extension PipelineSuites {
             let port = freeLocalPort()
             let uri = TestMedia.h264(pattern: "ball", frames: 30)
             let list = (0..<8).map { _ in uri }.joined(separator: ",")
-            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) strict-http-status=true live-source=true "
                 + "file-loop=true width=96 height=64 uri-list=\(list) ! fakesink name=out sync=false")
             let recorder = PadRecorder(p.element("out")!)
             p.play()
@@ -77,7 +77,7 @@ extension PipelineSuites {
         @Test func hundredStateCyclesWithRequestsInFlightReleaseThePort() throws {
             let port = freeLocalPort()
             let uri = TestMedia.h264(pattern: "ball", frames: 30)
-            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) strict-http-status=true live-source=true "
                 + "file-loop=true width=96 height=64 uri-list=\(uri) ! fakesink sync=false")
             let client = ClientLoop(port: port)
             var thread = pthread_t()
@@ -113,7 +113,7 @@ extension PipelineSuites {
             let port = freeLocalPort()
             let good = TestMedia.h264(pattern: "ball", frames: 30)
             let corrupt = TestMedia.garbage()
-            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) strict-http-status=true live-source=true "
                 + "file-loop=true width=96 height=64 uri-list=\(good),\(good) ! fakesink name=out sync=false")
             let recorder = PadRecorder(p.element("out")!)
             p.play()

@@ -132,7 +132,7 @@ extension PipelineSuites {
             let fifo = "/tmp/policy-e2e-fifo-\(getpid())"
             #expect(mkfifo(fifo, 0o600) == 0)
             defer { unlink(fifo) }
-            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) strict-http-status=true live-source=true "
                 + "allowed-uri-schemes=file,rtsp ! fakesink sync=false")
             p.play()
             let http = HTTPClient(port: port, timeoutMs: 10_000)
@@ -158,7 +158,7 @@ extension PipelineSuites {
         @Test func failedSourcesLeaveAndFreeTheirPlace() throws {
             let port = freeLocalPort()
             let good = TestMedia.h264(pattern: "ball", frames: 30)
-            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true "
+            let p = TestPipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) strict-http-status=true live-source=true "
                 + "file-loop=true max-batch-size=2 width=96 height=64 uri-list=\(good) ! fakesink name=out sync=false")
             let recorder = PadRecorder(p.element("out")!)
             p.play()

@@ -17,6 +17,7 @@ extension MultiUriSrcBin {
             configuration.token = s.restToken.isEmpty ? nil : s.restToken
             configuration.corsOrigins = s.corsOrigins
             configuration.allowedHosts = s.allowedHosts
+            configuration.strictHttpStatus = s.strictHttpStatus
             return try RestServer(configuration: configuration, control: self, category: restLog)
         } catch {
             throw .unavailable("REST server (properties ip-address and port): \(error)")

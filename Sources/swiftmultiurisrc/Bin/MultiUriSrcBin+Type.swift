@@ -115,6 +115,7 @@ extension MultiUriSrcBin {
                 s.allowedUriSchemes = splitList(GValueAccess.string(value)).filter { !$0.isEmpty }.map { $0.lowercased() }
             case .fileRoot: s.fileRoot = str()
             case .allowLinkLocal: s.allowLinkLocal = g_value_get_boolean(value) != 0
+            case .strictHttpStatus: s.strictHttpStatus = g_value_get_boolean(value) != 0
             case .udpBufferSize: s.deepStream.udpBufferSize = g_value_get_uint(value)
             case .dropOnLatency: s.deepStream.dropOnLatency = bool()
             case .bufferMode: s.deepStream.bufferMode = GValueAccess.enumValue(value)
@@ -204,6 +205,7 @@ extension MultiUriSrcBin {
         case .allowedUriSchemes: g_value_set_string(value, s.allowedUriSchemes.joined(separator: ","))
         case .fileRoot: g_value_set_string(value, s.fileRoot)
         case .allowLinkLocal: g_value_set_boolean(value, s.allowLinkLocal.gboolean)
+        case .strictHttpStatus: g_value_set_boolean(value, s.strictHttpStatus.gboolean)
         case .udpBufferSize: g_value_set_uint(value, d.udpBufferSize)
         case .dropOnLatency: g_value_set_boolean(value, d.dropOnLatency.gboolean)
         case .bufferMode: GValueAccess.setEnum(value, d.bufferMode)

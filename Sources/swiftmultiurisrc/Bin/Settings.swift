@@ -51,6 +51,9 @@ struct Settings: Sendable {
     var fileRoot = ""
     /// Lets `stream/add` reach link-local and cloud metadata addresses.
     var allowLinkLocal = false
+    /// REST status lines equal the body's `status` (false: 200 for every
+    /// outcome of DeepStream's routes, as DeepStream 9.1 sends them).
+    var strictHttpStatus = false
 
     /// Seconds the reconnection watchdog waits before rebuilding an RTSP
     /// source: after an error, init-rtsp-reconnect-interval when set.
@@ -86,7 +89,7 @@ enum BinProperty: UInt32, CaseIterable {
     case dropFrameInterval, decSkipFrames, disablePassthrough, configFilePath
     case lowLatencyMode, disableAudio, gpuId, cudadecMemtype, numExtraSurfaces
     case muxer, sourceFactory, enablePadding, restToken
-    case corsOrigins, allowedHosts, allowedUriSchemes, fileRoot, allowLinkLocal
+    case corsOrigins, allowedHosts, allowedUriSchemes, fileRoot, allowLinkLocal, strictHttpStatus
     // DeepStream 9.1: RTSP and the queue before the decoder.
     case udpBufferSize, dropOnLatency, bufferMode, initRtspReconnectInterval, leaky, maxSizeBuffers
     // NVIDIA decoders.
@@ -108,7 +111,7 @@ enum BinProperty: UInt32, CaseIterable {
     var mutablePlaying: Bool {
         switch self {
         case .uriList, .sensorIdList, .sensorNameList, .mode, .ipAddress, .port, .muxer,
-             .width, .height, .enablePadding, .restToken, .corsOrigins, .allowedHosts:
+             .width, .height, .enablePadding, .restToken, .corsOrigins, .allowedHosts, .strictHttpStatus:
             false
         default:
             // Muxer properties are read when the muxer is made (NULL→READY).
@@ -335,6 +338,10 @@ enum BinProperty: UInt32, CaseIterable {
         case .allowLinkLocal:
             return .bool(name: "allow-link-local", nick: "Allow link-local sources",
                          blurb: "Let stream/add reach link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, metadata host names); refused (403) by default",
+                         defaultValue: false)
+        case .strictHttpStatus:
+            return .bool(name: "strict-http-status", nick: "Strict HTTP status",
+                         blurb: "REST answers carry their outcome in the HTTP status line too (400, 404, 409, 429, 500, ...); false: status line 200 for every outcome of DeepStream's routes, the outcome only in the body's \"status\", as DeepStream 9.1 answers",
                          defaultValue: false)
 
         // DeepStream 9.1 additions.

@@ -25,6 +25,12 @@ struct RestServerConfiguration: Sendable, Equatable {
     var keepAliveTimeoutMs: Int = 2_000
     /// When set, requests need `Authorization: Bearer <token>` (401 otherwise).
     var token: String? = nil
+    /// false (DeepStream 9.1's wire behaviour): a route's own outcome goes
+    /// out with status line 200 and lives in the body's `status` field only;
+    /// true: the status line equals that field. Refusals before a route runs
+    /// (401, 403, 404, 405, 408, 413, 429 per client, malformed framing) are
+    /// real status lines either way.
+    var strictHttpStatus = false
     /// Origins (exact `scheme://host[:port]`, compared case-insensitively)
     /// whose browser requests are served; any other Origin header is refused.
     var corsOrigins: [String] = []
@@ -105,7 +111,8 @@ final class RestServer: Sendable {
         let timeout = max(100, configuration.requestTimeoutMs)
         let policy = RequestPolicy(token: configuration.token, corsOrigins: configuration.corsOrigins,
                                    allowedHosts: configuration.allowedHosts, boundAddress: address,
-                                   maxBodyBytes: configuration.maxBodyBytes, bodyTimeoutMs: timeout)
+                                   maxBodyBytes: configuration.maxBodyBytes, bodyTimeoutMs: timeout,
+                                   strictHttpStatus: configuration.strictHttpStatus)
         let core = ServerCore(control: control, log: category, registry: registry, policy: policy,
                               headerTimeoutMs: timeout)
         // Known before the start unless the port is picked (0): registered

@@ -16,9 +16,13 @@ struct RequestPolicy: Sendable {
     var maxBodyBytes = 64 * 1024
     /// The whole body must arrive within this time after its headers.
     var bodyTimeoutMs = 4_000
+    /// See `RestServerConfiguration.strictHttpStatus`.
+    var strictHttpStatus = false
 
     init(token: String? = nil, corsOrigins: [String] = [], allowedHosts: [String] = [],
-         boundAddress: String = "127.0.0.1", maxBodyBytes: Int = 64 * 1024, bodyTimeoutMs: Int = 4_000) {
+         boundAddress: String = "127.0.0.1", maxBodyBytes: Int = 64 * 1024, bodyTimeoutMs: Int = 4_000,
+         strictHttpStatus: Bool = false) {
+        self.strictHttpStatus = strictHttpStatus
         self.token = token
         self.corsOrigins = corsOrigins.map(Self.normalizedOrigin)
         self.allowedHosts = allowedHosts.map { restTrimmed($0).lowercased() }.filter { !$0.isEmpty }
@@ -617,11 +621,23 @@ final class ServerCore: Sendable {
                             .failure(operation, status: 503, detail: "the element serving this API is gone"),
                             head: head, close: closeAfter, extra: cors)
             }
-            response = route.respond(RouteContext(request: request, control: control, log: log))
+            response = Self.onTheWire(route.respond(RouteContext(request: request, control: control, log: log)),
+                                      strict: policy.strictHttpStatus)
         case let .registered(entry):
             response = entry.handler(request)
         }
         return send(conn, request, response, head: head, close: closeAfter, extra: cors)
+    }
+
+    /// A DeepStream route's answer as it goes out: DeepStream 9.1 sends every
+    /// outcome of its routes with status line 200, the real one only in the
+    /// body's `status` field, and its clients read that field (a client that
+    /// raises on a 4xx would stop at the first duplicate it re-adds).
+    static func onTheWire(_ response: RestResponse, strict: Bool) -> RestResponse {
+        guard !strict, response.status != 200 else { return response }
+        var wire = response
+        wire.status = 200
+        return wire
     }
 
     /// An error civetweb found in the request itself (see civetwebHttpError).
