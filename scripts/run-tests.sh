@@ -4,7 +4,7 @@
 #  1. swift build          every product: libgstswiftmultiurisrc.so, libswiftcustomevents.so
 #  2. swift test           with GST_REGISTRY in a temporary folder
 #  2b. schemathesis       scripts/schemathesis.sh: REST answers against openapi.json (SKIP_SCHEMATHESIS=1 skips)
-#  2c. fuzz               scripts/fuzz.sh FUZZ_SECONDS FUZZ_TARGETS (default routes; http, all): libFuzzer over the route
+#  2c. fuzz               scripts/fuzz.sh FUZZ_SECONDS FUZZ_TARGETS (default all; http, routes): libFuzzer over the route
 #                          parsers and/or whole HTTP requests, FUZZ_SECONDS (default 20) each; a crash fails (SKIP_FUZZ=1 skips)
 #  3. plugin loading       in a clean environment (env -i): gst-inspect-1.0 swiftmultiurisrcbin
 #                          must succeed, gst-inspect-1.0 -b must list no blacklisted file and every
@@ -205,12 +205,10 @@ fi
 if [ "${SKIP_FUZZ:-0}" = 1 ]; then
   record "fuzz" skipped "SKIP_FUZZ=1"
 else
-  # FUZZ_TARGETS: routes (default), http or all. The http target found an open issue (its
-  # server stopped answering the health check after ~39,000 inputs; the last input is in
-  # Tests/Fuzz/http-findings/): it runs here again once that is fixed.
-  step "fuzz: scripts/fuzz.sh ${FUZZ_SECONDS:-20} ${FUZZ_TARGETS:-routes}"
+  # FUZZ_TARGETS: all (default: whole HTTP requests, then the route parsers), http or routes.
+  step "fuzz: scripts/fuzz.sh ${FUZZ_SECONDS:-20} ${FUZZ_TARGETS:-all}"
   t0=$(now)
-  if timeout -k 10 "$(( ${FUZZ_SECONDS:-20} * 2 + 420 ))" bash "$repo/scripts/fuzz.sh" "${FUZZ_SECONDS:-20}" "${FUZZ_TARGETS:-routes}" </dev/null; then
+  if timeout -k 10 "$(( ${FUZZ_SECONDS:-20} * 2 + 420 ))" bash "$repo/scripts/fuzz.sh" "${FUZZ_SECONDS:-20}" "${FUZZ_TARGETS:-all}" </dev/null; then
     record "fuzz" ok "$(( $(now) - t0 ))s"
   else
     record "fuzz" FAILED "see output above"
