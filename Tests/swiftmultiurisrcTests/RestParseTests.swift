@@ -40,12 +40,31 @@ import swiftcustomevents
     }
 
     @Test(arguments: [
-        "", "{", "{\"a\":}", "[1,]", "nope", "{\"a\":1} trailing", "\"bare string\"",
-        "{\"big\": 99999999999999999999}", "{\"a\": \"\u{FFFF}\"",
-        String(repeating: "[", count: 40) + String(repeating: "]", count: 40),
+        "", "{", "{\"a\":}", "[1,,]", "[,]", "nope", "\"bare string\"", "// only a comment",
+        "{\"big\": 99999999999999999999}", "{\"a\": \"\u{FFFF}\"", "{'a': 1}", "{\"a\": NaN}",
+        "{\"a\": 1 /* never closed", String(repeating: "[", count: 40) + String(repeating: "]", count: 40),
     ])
     func rejectsMalformedJSON(_ text: String) {
         #expect(throws: JSONParseError.self) { _ = try JSONCodec.parse(Array(text.utf8)) }
+    }
+
+    /// What DeepStream's parser (jsoncpp, default settings) accepts and
+    /// DeepStream's clients therefore may send: comments, trailing commas,
+    /// a byte order mark, bytes after the value, duplicate keys (last wins).
+    /// Strings that merely look like comments or commas are left alone.
+    @Test(arguments: [
+        (#"{"a":1, // a comment\#n "b":[1,2,],}"#, #"{"a":1,"b":[1,2]}"#),
+        (#"/* head */ {"a" /* in */ : 1 , } /* tail */"#, #"{"a":1}"#),
+        ("\u{FEFF}{\"a\":1}", #"{"a":1}"#),
+        (#"{"a":1} trailing bytes {"b":2}"#, #"{"a":1}"#),
+        (#"{"a":1,"a":2}"#, #"{"a":2}"#),
+        (#"{"s":"// not a comment, /* nor this */ ,]"}"#, #"{"s":"// not a comment, /* nor this */ ,]"}"#),
+        (#"{"s":"quote \" then ,}"}"#, #"{"s":"quote \" then ,}"}"#),
+        (#"[ 1 , /* x */ ]"#, #"[1]"#),
+    ])
+    func acceptsWhatDeepStreamsParserAccepts(_ text: String, _ expected: String) throws {
+        let value = try JSONCodec.parse(Array(text.utf8))
+        #expect(value == (try JSONCodec.parse(Array(expected.utf8))), "\(text)")
     }
 
     /// NUL inside strings would cut C strings downstream (event structures).
@@ -142,7 +161,7 @@ import swiftcustomevents
         (#"{"value":{"camera_url":"x"}}"#, "value.camera_id"),
         (#"{"value":{"camera_id":"a","camera_url":""}}"#, "value.camera_url"),
         (#"{"value":{"camera_id":"a","camera_url":5}}"#, "value.camera_url"),
-        (#"{"value":{"camera_id":"a","camera_url":"x","change":"camera_remove"}}"#, "value.change"),
+        (#"{"value":{"camera_id":"a","camera_url":"x","change":"camera_update"}}"#, "value.change"),
         (#"{"value":{"camera_id":"a","camera_url":"x","options":{"latncy":1}}}"#, "value.options.latncy"),
         (#"{"value":{"camera_id":"a","camera_url":"x","options":{"rtp_protocol":2}}}"#, "value.options.rtp_protocol"),
         (#"{"value":{"camera_id":"a","camera_url":"x","options":{"drop_frame_interval":31}}}"#, "value.options.drop_frame_interval"),
@@ -167,8 +186,33 @@ import swiftcustomevents
         guard case .single(.remove(cameraId: "cam1", url: nil)) = try StreamRoutes.parse(emptyUrl, action: .remove) else {
             Issue.record("empty url is no url"); return
         }
-        let wrongChange = try reader(#"{"value":{"camera_id":"cam1","change":"camera_add"}}"#)
-        #expect(badField { _ = try StreamRoutes.parse(wrongChange, action: .remove) } == "value.change")
+        let unknownChange = try reader(#"{"value":{"camera_id":"cam1","change":"camera_moved"}}"#)
+        #expect(badField { _ = try StreamRoutes.parse(unknownChange, action: .remove) } == "value.change")
+    }
+
+    /// As in DeepStream 9.1, `value.change` decides what happens whatever the
+    /// route ("add"/"streaming" first, then "remove"); without it the route
+    /// decides.
+    @Test func changeDecidesWhateverTheRoute() throws {
+        let removal = try reader(#"{"value":{"camera_id":"cam1","camera_url":"rtsp://x","change":"camera_remove"}}"#)
+        guard case let .single(removed) = try StreamRoutes.parse(removal, action: .add) else {
+            Issue.record("one sensor"); return
+        }
+        #expect(removed == .remove(cameraId: "cam1", url: "rtsp://x"))
+        let addition = try reader(#"{"value":{"camera_id":"cam1","camera_url":"rtsp://x","change":"camera_streaming"}}"#)
+        guard case let .single(added) = try StreamRoutes.parse(addition, action: .remove) else {
+            Issue.record("one sensor"); return
+        }
+        #expect(added == .add(AddStreamRequest(cameraId: "cam1", cameraName: "", uri: "rtsp://x")))
+        // "add" is tested first, as DeepStream does.
+        let both = try reader(#"{"value":{"camera_id":"cam1","camera_url":"rtsp://x","change":"add_then_remove"}}"#)
+        guard case .single(.add) = try StreamRoutes.parse(both, action: .remove) else {
+            Issue.record("\"add\" comes first"); return
+        }
+        let none = try reader(#"{"value":{"camera_id":"cam1","camera_url":"rtsp://x"}}"#)
+        guard case .single(.remove) = try StreamRoutes.parse(none, action: .remove) else {
+            Issue.record("no change: the route decides"); return
+        }
     }
 
     @Test func streamAddArrayParsesEachItem() throws {

@@ -245,8 +245,8 @@ import swiftcustomevents
                      400, "STREAM_ADD_FAIL, ", mentions: ["camera_id"])
         expectAnswer(try client.post("/stream/add", #"{"value":{"camera_id":"z","camera_url":""}}"#),
                      400, "STREAM_ADD_FAIL, ", mentions: ["camera_url"])
-        expectAnswer(try client.post("/stream/add", #"{"value":{"camera_id":"z","camera_url":"x","change":"camera_remove"}}"#),
-                     400, "STREAM_ADD_FAIL, ", mentions: ["change"])
+        expectAnswer(try client.post("/stream/add", #"{"value":{"camera_id":"z","camera_url":"x","change":"camera_update"}}"#),
+                     400, "STREAM_ADD_FAIL, ", mentions: ["change", "not supported"])
         expectAnswer(try client.post("/stream/add", #"{"value":{"camera_id":"z","camera_url":"x","options":{"latency":"200"}}}"#),
                      400, "STREAM_ADD_FAIL, ", mentions: ["options.latency"])
         expectAnswer(try client.post("/stream/add", #"{"value":{"camera_id":"z","camera_url":"x","options":{"buffer":1}}}"#),
@@ -281,8 +281,13 @@ import swiftcustomevents
         #expect(control.lastCall == .remove(cameraId: "cam1", url: "rtsp://user:***@cam1/stream"))
         expectAnswer(try client.post(prefix + "/stream/remove", #"{"value":{"camera_id":"cam1"}}"#),
                      404, "STREAM_REMOVE_FAIL, ", mentions: ["camera_id"])
-        expectAnswer(try client.post(prefix + "/stream/remove", #"{"value":{"camera_id":"cam1","change":"camera_add"}}"#),
+        expectAnswer(try client.post(prefix + "/stream/remove", #"{"value":{"camera_id":"cam1","change":"camera_moved"}}"#),
                      400, "STREAM_REMOVE_FAIL, ", mentions: ["change"])
+        // A removal sent to stream/add is a removal, and answers as one.
+        _ = control.seed("cam7")
+        expectAnswer(try client.post(prefix + "/stream/add", #"{"value":{"camera_id":"cam7","change":"camera_remove"}}"#),
+                     200, "STREAM_REMOVE_SUCCESS")
+        #expect(!control.streams().contains { $0.cameraId == "cam7" })
     }
 
     @Test func multiSensorAdd() throws {

@@ -112,11 +112,16 @@ enum JSONCodec {
     /// conversion below small on civetweb's worker stacks.
     static let maxDepth = 32
 
-    /// Parses a request body. jansson reads the bytes without needing a NUL
-    /// terminator, rejects invalid UTF-8, and requires an object or an array
-    /// at the top (no JSON_DECODE_ANY).
-    static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
-        if bytes.isEmpty { throw JSONParseError(detail: "empty body, expected a JSON object") }
+    /// Parses a request body as DeepStream's parser (jsoncpp with its default
+    /// settings) reads it: `//` and `/* */` comments, trailing commas, a
+    /// UTF-8 byte order mark and bytes after the first complete value are
+    /// accepted (see `lenient`), duplicate keys keep the last value
+    /// (jansson's default). jansson reads the bytes without needing a NUL
+    /// terminator, rejects invalid UTF-8, single quotes and NaN, and requires
+    /// an object or an array at the top (no JSON_DECODE_ANY).
+    static func parse(_ raw: [UInt8]) throws(JSONParseError) -> JSONValue {
+        let bytes = lenient(raw)
+        if bytes.allSatisfy(isBlank) { throw JSONParseError(detail: "empty body, expected a JSON object") }
         // jansson parses recursively: a 1 KB body of "[" overflows the
         // 100 KB stack of a civetweb worker before `convert` could count
         // levels. This scan bounds jansson's recursion to maxDepth + 1.
@@ -127,7 +132,7 @@ enum JSONCodec {
         let root: UnsafeMutablePointer<json_t>? = bytes.withUnsafeBufferPointer { buf in
             buf.baseAddress.flatMap { base in
                 base.withMemoryRebound(to: CChar.self, capacity: buf.count) {
-                    json_loadb($0, buf.count, 0, &error)
+                    json_loadb($0, buf.count, Int(JSON_DISABLE_EOF_CHECK), &error)
                 }
             }
         }
@@ -139,6 +144,76 @@ enum JSONCodec {
         }
         defer { gsb_json_decref(root) }
         return try convert(root, depth: 0)
+    }
+
+    static func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+
+    /// What jsoncpp forgives and jansson does not, taken out in one linear
+    /// pass that leaves strings (escapes included) alone: a leading UTF-8
+    /// byte order mark, `//` comments to the end of the line, `/* */`
+    /// comments (each replaced by a space), and a comma that only blanks or
+    /// comments separate from the `]` or `}` after it. Anything else stays
+    /// for jansson to judge; an unterminated comment is kept, and fails there.
+    static func lenient(_ bytes: [UInt8]) -> [UInt8] {
+        let slash = UInt8(ascii: "/"), star = UInt8(ascii: "*"), quote = UInt8(ascii: "\"")
+        // Nothing to forgive in the common case: no copy.
+        guard bytes.starts(with: [0xEF, 0xBB, 0xBF]) || bytes.contains(slash) || bytes.contains(UInt8(ascii: ",")) else {
+            return bytes
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        // Where in `out` the last comma outside strings went, while only
+        // blanks followed it.
+        var pendingComma: Int?
+        // The last byte outside strings and comments that is not blank: a
+        // comma right after "[", "{" or another comma trails nothing.
+        var last: UInt8 = 0
+        var inString = false, escaped = false
+        while i < bytes.count {
+            let b = bytes[i]
+            if inString {
+                out.append(b)
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == quote { inString = false }
+                i += 1
+                continue
+            }
+            if b == slash, i + 1 < bytes.count, bytes[i + 1] == slash {
+                var j = i + 2
+                while j < bytes.count, bytes[j] != 0x0A { j += 1 }
+                out.append(0x20)
+                i = j
+                continue
+            }
+            if b == slash, i + 1 < bytes.count, bytes[i + 1] == star {
+                var j = i + 2
+                while j + 1 < bytes.count, !(bytes[j] == star && bytes[j + 1] == slash) { j += 1 }
+                guard j + 1 < bytes.count else {
+                    out.append(contentsOf: bytes[i...])
+                    return out
+                }
+                out.append(0x20)
+                i = j + 2
+                continue
+            }
+            switch b {
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                if let comma = pendingComma { out[comma] = 0x20 }
+                pendingComma = nil
+            case UInt8(ascii: ","):
+                let follows = last != UInt8(ascii: "[") && last != UInt8(ascii: "{") && last != UInt8(ascii: ",")
+                pendingComma = follows ? out.count : nil
+            case quote:
+                inString = true
+                pendingComma = nil
+            default:
+                if !isBlank(b) { pendingComma = nil }
+            }
+            if !isBlank(b) { last = b }
+            out.append(b)
+            i += 1
+        }
+        return out
     }
 
     /// True when arrays and objects in `bytes` open more than `limit`

@@ -10,9 +10,11 @@
 ///
 /// - `event` is accepted instead of `value`; `key`, `headers` and `metadata`
 ///   are not interpreted.
-/// - `change` is optional (the route says what to do); when given it must
-///   contain "add" or "streaming" on stream/add and "remove" on stream/remove
-///   (case-insensitive), otherwise 400 naming `change`.
+/// - `change` decides, on both routes, as in DeepStream 9.1: a value
+///   containing "add" or "streaming" adds, else one containing "remove"
+///   removes (case-insensitive), anything else is 400 naming `change`. A
+///   removal sent to stream/add answers as a removal (STREAM_REMOVE_...).
+///   Without `change` (ours; DeepStream refuses it) the route decides.
 /// - `camera_id` (string, or integer converted to a string) must not be empty;
 ///   add also needs a non-empty `camera_url`; `camera_name` defaults to "".
 ///   Remove needs only `camera_id`; `camera_url`, when given and not empty,
@@ -66,6 +68,13 @@ enum StreamRoutes {
     enum Sensor: Sendable, Equatable {
         case add(AddStreamRequest)
         case remove(cameraId: String, url: String?)
+
+        var operation: String {
+            switch self {
+            case .add: "STREAM_ADD"
+            case .remove: "STREAM_REMOVE"
+            }
+        }
     }
 
     /// Parses the body: one sensor (`single`) or an array (`multiple`, each item
@@ -107,17 +116,17 @@ enum StreamRoutes {
         }
     }
 
-    static func parseSensor(_ v: FieldReader, action: Action, defaultWait: UInt32?) throws(ControlError) -> Sensor {
+    static func parseSensor(_ v: FieldReader, action routeAction: Action, defaultWait: UInt32?) throws(ControlError) -> Sensor {
+        var action = routeAction
         if let change = try v.optionalString("change") {
             let c = change.lowercased()
-            switch action {
-            case .add where !(c.contains("add") || c.contains("streaming")):
+            if c.contains("add") || c.contains("streaming") {
+                action = .add
+            } else if c.contains("remove") {
+                action = .remove
+            } else {
                 throw .badRequest(field: v.fieldName("change"),
-                                  detail: "\"\(change)\" does not ask to add (expected a value containing \"add\" or \"streaming\")")
-            case .remove where !c.contains("remove"):
-                throw .badRequest(field: v.fieldName("change"),
-                                  detail: "\"\(change)\" does not ask to remove (expected a value containing \"remove\")")
-            default: break
+                                  detail: "Sensor API change string not supported: \"\(change)\" (expected a value containing \"add\", \"streaming\" or \"remove\")")
             }
         }
         let cameraId = try v.identifier("camera_id")
@@ -168,10 +177,17 @@ enum StreamRoutes {
         }
     }
 
-    static func handleSensors(_ ctx: RouteContext, operation: String, action: Action) throws(ControlError) -> RestResponse {
+    static func handleSensors(_ ctx: RouteContext, operation routeOperation: String, action: Action) throws(ControlError) -> RestResponse {
+        let operation = routeOperation
         switch try parse(try ctx.bodyObject(), action: action) {
         case let .single(sensor):
-            let info = try perform(sensor, control: ctx.control).get()
+            // What was done names the answer, whichever route carried it.
+            let operation = sensor.operation
+            let info: StreamInfo
+            switch perform(sensor, control: ctx.control) {
+            case let .success(done): info = done
+            case let .failure(error): return .failure(operation, error)
+            }
             ctx.log.info(nil, "\(operation): camera \"\(info.cameraId)\" as source \(info.sourceId)")
             return .success(operation, extra: JSONObject([
                 "source_id": .integer(Int64(info.sourceId)),
@@ -182,18 +198,19 @@ enum StreamRoutes {
             var firstFailure: ControlError?
             var failures = 0
             for item in items {
+                let itemOperation = item.sensor.map(\.operation).get(or: operation)
                 var entry = JSONObject(["camera_id": item.cameraId.map { .string($0) } ?? .null])
                 switch item.sensor.flatMap({ perform($0, control: ctx.control) }) {
                 case let .success(info):
-                    ctx.log.info(nil, "\(operation): camera \"\(info.cameraId)\" as source \(info.sourceId)")
+                    ctx.log.info(nil, "\(itemOperation): camera \"\(info.cameraId)\" as source \(info.sourceId)")
                     entry["status"] = .string(HTTPStatus.line(200))
-                    entry["reason"] = .string("\(operation)_SUCCESS")
+                    entry["reason"] = .string("\(itemOperation)_SUCCESS")
                     entry["source_id"] = .integer(Int64(info.sourceId))
                 case let .failure(error):
                     failures += 1
                     if firstFailure == nil { firstFailure = error }
                     entry["status"] = .string(HTTPStatus.line(error.httpStatus))
-                    entry["reason"] = .string("\(operation)_FAIL, \(error.detail)")
+                    entry["reason"] = .string("\(itemOperation)_FAIL, \(error.detail)")
                 }
                 results.append(.object(entry))
             }
@@ -218,5 +235,13 @@ enum StreamRoutes {
             }
             return response
         }
+    }
+}
+
+extension Result {
+    /// The success value, or `fallback` for a failure.
+    func get(or fallback: Success) -> Success {
+        if case let .success(value) = self { return value }
+        return fallback
     }
 }
