@@ -270,6 +270,33 @@ extension PipelineSuites {
             #expect(p.errors.isEmpty)
         }
 
+        /// Events reach downstream in the order they were accepted, also while
+        /// frames race past: queued events are pushed both by the sender queue
+        /// and, before a frame, by the streaming thread, and each used to push
+        /// its own batch outside any lock, so two batches could cross.
+        @Test func eventsKeepTheirOrderWhileFramesFlow() throws {
+            let a = TestMedia.h264(pattern: "ball", frames: 30)
+            let p = TestPipeline("swiftmultiurisrcbin name=src port=0 file-loop=true width=64 height=48 "
+                + "uri-list=\(a),\(a),\(a) ! fakesink name=out sync=false")
+            let recorder = PadRecorder(p.element("out")!)
+            p.play()
+            #expect(waitUntil(ms: 10_000) { recorder.frames(0) > 30 && recorder.frames(2) > 30 })
+            let bin = try #require(p.bin())
+            let count = 3_000
+            for i in 0..<count {
+                try bin.pushDownstream(.encBitrate(streamId: "0", bitrate: UInt32(i)))
+                if i % 100 == 0 { sched_yield() }
+            }
+            #expect(waitUntil(ms: 10_000) { recorder.control.count >= count })
+            let seen = recorder.control.compactMap { event -> UInt32? in
+                if case let .encBitrate(_, bitrate) = event { bitrate } else { nil }
+            }
+            let crossed = zip(seen, seen.dropFirst()).filter { $0.0 >= $0.1 }.count
+            #expect(seen.count == count && crossed == 0, "\(seen.count) events, \(crossed) out of order")
+            p.drain()
+            #expect(p.errors.isEmpty)
+        }
+
         /// One source ended, the other is removed before it ends: the output
         /// ends then, as it would have on the removed one's EOS. The muxer
         /// used to check "every pad at EOS" only when an EOS arrived, so the

@@ -85,8 +85,17 @@ final class DownstreamEvents: @unchecked Sendable {
         }
     }
 
+    /// Pushes what is queued, in order. Two threads flush (the sender queue,
+    /// and the streaming thread before a frame); each taking its batch and
+    /// pushing it outside any lock let a later batch overtake an earlier one.
+    /// The pad's stream lock (recursive, GStreamer's own way to serialize
+    /// what goes out of a pad; nothing else takes it on a ghost src pad)
+    /// makes taking and pushing one step. The sender may wait on it while a
+    /// sink prerolls, as the streaming thread would.
     private func flush(on pad: UnsafeMutablePointer<GstPad>) {
         guard hasPending.load(ordering: .acquiring) else { return }
+        gsb_pad_stream_lock(pad)
+        defer { gsb_pad_stream_unlock(pad) }
         for event in take() { gst_pad_push_event(pad, event.ptr) }
     }
 
