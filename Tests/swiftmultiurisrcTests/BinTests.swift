@@ -297,6 +297,30 @@ extension PipelineSuites {
             #expect(p.errors.isEmpty)
         }
 
+        /// A camera whose stream ended (the others still playing) is added
+        /// again under its id: the ended source leaves (its elements freed, its
+        /// muxer pad released) and the new one plays. The review found this
+        /// answered "muxer refused pad" while the old branch was forgotten.
+        @Test func anEndedCameraIdCanBeAddedAgain() throws {
+            let short = TestMedia.h264(pattern: "ball", frames: 10)
+            let long = TestMedia.h264(pattern: "snow", frames: 300)
+            let p = TestPipeline("swiftmultiurisrcbin name=src port=0 live-source=true width=96 height=64 "
+                + "uri-list=\(short),\(long) sensor-id-list=short,long ! fakesink name=out sync=false")
+            let recorder = PadRecorder(p.element("out")!)
+            p.play()
+            let bin = try #require(p.bin())
+            #expect(waitUntil(ms: 10_000) { bin.streams().first { $0.cameraId == "short" }?.state == .eos })
+            let again = try bin.addStream(AddStreamRequest(cameraId: "short", cameraName: "again", uri: short))
+            let before = recorder.frames(again.sourceId)
+            #expect(waitUntil(ms: 10_000) { recorder.frames(again.sourceId) >= before + 10 }, "the re-added camera does not play")
+            #expect(bin.streams().filter { $0.cameraId == "short" }.count == 1)
+            #expect(bin.streams().first { $0.cameraId == "short" }?.cameraName == "again")
+            #expect(p.waitForElementMessage("stream-remove", timeoutMs: 1_000)?.fields["sensor-id"] == "short")
+            p.drain()
+            #expect(p.errors.isEmpty, "\(p.errors.map { $0.text ?? "" })")
+            #expect(p.stop() != GST_STATE_CHANGE_FAILURE)
+        }
+
         /// One source ended, the other is removed before it ends: the output
         /// ends then, as it would have on the removed one's EOS. The muxer
         /// used to check "every pad at EOS" only when an EOS arrived, so the
