@@ -126,9 +126,11 @@ extension PipelineSuites {
             #expect(removed.fields["sensor-id"] == "0")
         }
 
-        @Test func sourceIdsAreReused() throws {
+        /// With `source-id-allocation=lowest-free` a removed source's id is
+        /// the next one handed out, and the new source plays under it.
+        @Test func sourceIdsAreReusedWithLowestFree() throws {
             let a = TestMedia.h264(pattern: "ball", frames: 30)
-            let p = binPipeline("live-source=true file-loop=true drop-pipeline-eos=true width=160 height=120")
+            let p = binPipeline("live-source=true file-loop=true drop-pipeline-eos=true width=160 height=120 source-id-allocation=lowest-free")
             p.play()
             let bin = try #require(p.bin())
             #expect(waitUntil(ms: 5_000) { bin.isReady })
@@ -194,9 +196,10 @@ extension PipelineSuites {
             for id in ["missing", "corrupt"] {
                 #expect(p.messages.contains { $0.structureName == "stream-remove" && $0.fields["sensor-id"] == id }, "\(id)")
             }
-            // The place is free again: the same camera id can be added back.
+            // The place is free again: the same camera id can be added back
+            // (round robin: after ids 0, 1 and 2, the next is 3).
             let again = try bin.addStream(AddStreamRequest(cameraId: "missing", cameraName: "again", uri: good))
-            #expect(again.sourceId == 1)
+            #expect(again.sourceId == 3)
         }
 
         @Test func lastSourceEndingEndsTheStreamUnlessDropped() throws {
@@ -268,6 +271,31 @@ extension PipelineSuites {
             #expect(tally.count(0) == 20 && tally.count(1) == 20)
             p.drain()
             #expect(p.errors.isEmpty)
+        }
+
+        /// DeepStream 9.1's ids (its sources' own example, max-batch-size 4):
+        /// A, B, C get 0, 1, 2; after A leaves, D gets 3 and the next one 0.
+        /// lowest-free gives D the 0 that A left and E the 1 that B left.
+        @Test(arguments: [("round-robin", [0, 1, 2, 3, 0] as [UInt32]), ("lowest-free", [0, 1, 2, 0, 1])])
+        func sourceIdsAreAllocatedAsConfigured(_ mode: String, _ expected: [UInt32]) throws {
+            let a = TestMedia.h264(pattern: "ball", frames: 30)
+            let p = TestPipeline("swiftmultiurisrcbin name=src port=0 live-source=true file-loop=true width=64 height=48 "
+                + "max-batch-size=4 source-id-allocation=\(mode) ! fakesink sync=false")
+            p.play()
+            let bin = try #require(p.bin())
+            #expect(waitUntil(ms: 5_000) { bin.isReady })
+            var ids: [UInt32] = []
+            for camera in ["A", "B", "C"] {
+                ids.append(try bin.addStream(AddStreamRequest(cameraId: camera, cameraName: camera, uri: a)).sourceId)
+            }
+            _ = try bin.removeStream(cameraId: "A", url: nil)
+            ids.append(try bin.addStream(AddStreamRequest(cameraId: "D", cameraName: "D", uri: a)).sourceId)
+            _ = try bin.removeStream(cameraId: "B", url: nil)
+            ids.append(try bin.addStream(AddStreamRequest(cameraId: "E", cameraName: "E", uri: a)).sourceId)
+            #expect(ids == expected)
+            p.drain()
+            #expect(p.errors.isEmpty)
+            #expect(p.stop() != GST_STATE_CHANGE_FAILURE)
         }
 
         /// Events reach downstream in the order they were accepted, also while

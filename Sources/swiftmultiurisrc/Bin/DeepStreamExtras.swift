@@ -131,6 +131,8 @@ enum BinEnum: CaseIterable {
     case mode, skipFrames, rtpProtocol, leaky, bufferMode
     case smartRecordType, smartRecordMode, smartRecordContainer
     case cudaDecMemType, nvBufMemoryType, computeHw, interpolationMethod
+    /// Ours: how source ids are handed out.
+    case sourceIdAllocation
 
     var typeName: String {
         switch self {
@@ -146,6 +148,7 @@ enum BinEnum: CaseIterable {
         case .nvBufMemoryType: "GstSwiftMultiUriSrcBinNvBufMemoryType"
         case .computeHw: "GstSwiftMultiUriSrcBinComputeHw"
         case .interpolationMethod: "GstSwiftMultiUriSrcBinInterpolationMethod"
+        case .sourceIdAllocation: "GstSwiftMultiUriSrcBinSourceIdAllocation"
         }
     }
 
@@ -208,6 +211,9 @@ enum BinEnum: CaseIterable {
              (4, "GPU Lanczos, VIC smart", "Algo-3"),
              (5, "VIC nicest (GPU: not used)", "Algo-4"),
              (6, "GPU nearest, VIC nearest (platform default)", "Default")]
+        case .sourceIdAllocation:
+            [(0, "Round robin from the last id handed out, skipping ids in use (DeepStream 9.1)", "round-robin"),
+             (1, "Lowest id not in use", "lowest-free")]
         }
     }
 

@@ -61,6 +61,9 @@ final class MultiUriSrcBin: @unchecked Sendable {
         /// The last sources that failed and left, oldest first (at most
         /// `recentlyFailedLimit`): their final state and error, for clients.
         var recentlyFailed: [StreamInfo] = []
+        /// Round-robin allocation: where the search for the next source id
+        /// starts (the last id handed out + 1), from 0 at every start.
+        var nextSourceId: UInt32 = 0
         /// The RTSP reconnection watchdog (rtsp-reconnect-interval > 0).
         var watchdog: (any DispatchSourceTimer)?
     }
@@ -319,8 +322,8 @@ final class MultiUriSrcBin: @unchecked Sendable {
         // Decide the id and check limits under one lock, so concurrent adds
         // can't both take the last place.
         enum Admission { case ok(UInt32, replacing: SourceSlot?), failure(ControlError) }
-        let admission: Admission = state.withLock { st in
-            guard let st else { return .failure(.unavailable("element is not running")) }
+        let admission: Admission = state.withLock { running in
+            guard let st = running else { return .failure(.unavailable("element is not running")) }
             var replacing: SourceSlot?
             if let existing = st.slots.values.first(where: { $0.sensorId == request.cameraId }) {
                 // Only a source that ended may be added again under its id.
@@ -333,8 +336,10 @@ final class MultiUriSrcBin: @unchecked Sendable {
             // or ended (as in DeepStream): failed ones leave at once.
             let present = st.slots.values.filter { $0 !== replacing }.count
             guard present < Int(s.maxBatchSize) else { return .failure(.capacity(limit: s.maxBatchSize)) }
-            var id: UInt32 = 0
-            while let holder = st.slots[id], holder !== replacing { id += 1 }
+            let id = Self.allocateSourceId(taken: { st.slots[$0].map { $0 !== replacing } ?? false },
+                                           roundRobinFrom: s.sourceIdAllocation == 0 ? st.nextSourceId : nil,
+                                           modulo: s.maxBatchSize)
+            running?.nextSourceId = id &+ 1
             return .ok(id, replacing: replacing)
         }
         guard case let .ok(sourceId, replacing) = admission else {
@@ -356,6 +361,23 @@ final class MultiUriSrcBin: @unchecked Sendable {
         postStreamMessage("stream-add", slot)
         binLog.info(element.raw, "added source \(sourceId) (\(request.cameraId)) \(slot.maskedUri)")
         return slot.info()
+    }
+
+    /// A free source id. Round robin (`roundRobinFrom` given, DeepStream
+    /// 9.1's scheme): the first of from, from+1, ... modulo `modulo` not
+    /// taken, so ids are not reused at once after a removal. Otherwise, or
+    /// when every id below `modulo` is taken (max-batch-size lowered while
+    /// sources play), the lowest id not taken.
+    static func allocateSourceId(taken: (UInt32) -> Bool, roundRobinFrom start: UInt32?, modulo: UInt32) -> UInt32 {
+        if let start, modulo > 0 {
+            for i in 0..<modulo {
+                let candidate = UInt32((UInt64(start) + UInt64(i)) % UInt64(modulo))
+                if !taken(candidate) { return candidate }
+            }
+        }
+        var id: UInt32 = 0
+        while taken(id) { id += 1 }
+        return id
     }
 
     /// Builds a slot's elements, links them to the muxer pad `sink_<id>` and

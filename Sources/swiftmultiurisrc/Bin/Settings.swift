@@ -54,6 +54,8 @@ struct Settings: Sendable {
     /// REST status lines equal the body's `status` (false: 200 for every
     /// outcome of DeepStream's routes, as DeepStream 9.1 sends them).
     var strictHttpStatus = false
+    /// 0 round-robin (DeepStream 9.1), 1 lowest-free.
+    var sourceIdAllocation: Int32 = 0
 
     /// Seconds the reconnection watchdog waits before rebuilding an RTSP
     /// source: after an error, init-rtsp-reconnect-interval when set.
@@ -89,7 +91,7 @@ enum BinProperty: UInt32, CaseIterable {
     case dropFrameInterval, decSkipFrames, disablePassthrough, configFilePath
     case lowLatencyMode, disableAudio, gpuId, cudadecMemtype, numExtraSurfaces
     case muxer, sourceFactory, enablePadding, restToken
-    case corsOrigins, allowedHosts, allowedUriSchemes, fileRoot, allowLinkLocal, strictHttpStatus
+    case corsOrigins, allowedHosts, allowedUriSchemes, fileRoot, allowLinkLocal, strictHttpStatus, sourceIdAllocation
     // DeepStream 9.1: RTSP and the queue before the decoder.
     case udpBufferSize, dropOnLatency, bufferMode, initRtspReconnectInterval, leaky, maxSizeBuffers
     // NVIDIA decoders.
@@ -339,6 +341,10 @@ enum BinProperty: UInt32, CaseIterable {
             return .bool(name: "allow-link-local", nick: "Allow link-local sources",
                          blurb: "Let stream/add reach link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, metadata host names); refused (403) by default",
                          defaultValue: false)
+        case .sourceIdAllocation:
+            return .enumeration(name: "source-id-allocation", nick: "Source id allocation",
+                                blurb: "How sources get their ids: round-robin (as DeepStream 9.1: the next id after the last one handed out, modulo max-batch-size, skipping ids in use, so a removed source's id is not reused at once) or lowest-free (the lowest id not in use)",
+                                type: BinEnum.sourceIdAllocation.gtype, defaultValue: 0)
         case .strictHttpStatus:
             return .bool(name: "strict-http-status", nick: "Strict HTTP status",
                          blurb: "REST answers carry their outcome in the HTTP status line too (400, 404, 409, 429, 500, ...); false: status line 200 for every outcome of DeepStream's routes, the outcome only in the body's \"status\", as DeepStream 9.1 answers",
