@@ -356,4 +356,30 @@ import swiftcustomevents
         body = expectAnswer(try client.get(prefix + "/version"), 200, "GET_VERSION_SUCCESS")
         #expect(string(body["version"])?.contains("REST API Version v1") == true)
     }
+
+    /// DeepStream 9.1's probes: its bodies, and a NO goes out as 503 (what a
+    /// Kubernetes probe reads), with strict-http-status on or off.
+    @Test(arguments: prefixes, [true, false])
+    func probesAnswer503ForNo(_ prefix: String, _ strict: Bool) throws {
+        let control = RecordingControl()
+        let server = try makeTestServer(control) { $0.strictHttpStatus = strict }
+        defer { server.stop() }
+        let client = HTTPClient(port: server.boundPort)
+        let probes = [("/live", "GET_LIVE_INFO", "live-info", "ds-liveness"),
+                      ("/ready", "GET_READY_INFO", "ready-info", "ds-ready"),
+                      ("/startup", "GET_STARTUP_INFO", "startup-info", "ds-startup")]
+        for (path, op, member, field) in probes {
+            let body = expectAnswer(try client.get(prefix + path), 200, op + "_SUCCESS")
+            #expect(body[member] == .object(JSONObject([field: "YES"])), "\(path)")
+        }
+        control.setReady(false)
+        for (path, op, member, field) in probes {
+            let r = try client.get(prefix + path)
+            #expect(r.status == 503, "\(path): \(r.status)")
+            let body = jsonObject(r)
+            // The body is DeepStream's: a successful query of a NO.
+            #expect(string(body["reason"]) == op + "_SUCCESS", "\(path): \(r.text)")
+            #expect(body[member] == .object(JSONObject([field: "NO"])), "\(path): \(r.text)")
+        }
+    }
 }

@@ -71,10 +71,17 @@ extension PipelineSuites {
             #expect(waitUntil(ms: 10_000) { recorder.frames(0) > 10 })
             #expect(dsReady(try http.get("/api/v1/health/get-dsready-state")) == "YES")
 
+            #expect(try http.get("/api/v1/live").status == 200)
+            #expect(try http.get("/ready").status == 200)
+
             // A live bin pauses without preroll: the state is PAUSED at once.
             #expect(p.setState(GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE)
             #expect(p.waitForState() == GST_STATE_PAUSED)
             #expect(dsReady(try http.get("/api/v1/health/get-dsready-state")) == "NO")
+            // Paused: not live, still ready and started (DeepStream 9.1's probes).
+            #expect(try http.get("/api/v1/live").status == 503)
+            #expect(try http.get("/api/v1/ready").status == 200)
+            #expect(try http.get("/startup").status == 200)
             #expect(p.setState(GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE)
             let bin = try #require(p.bin())
             #expect(waitUntil(ms: 5_000) { bin.isReady })

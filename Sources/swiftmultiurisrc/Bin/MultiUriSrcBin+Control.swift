@@ -197,11 +197,16 @@ extension MultiUriSrcBin: StreamControl {
         downstream.send(gst_event_new_eos())
     }
 
-    var isReady: Bool {
-        guard state.withLock({ $0 != nil }) else { return false }
+    var isReady: Bool { health.live }
+
+    /// The bin's current state, asked with a zero timeout: a state change in
+    /// progress never holds a probe.
+    var health: Health {
+        guard state.withLock({ $0 != nil }) else { return Health(live: false, ready: false) }
         var current = GST_STATE_NULL
         var pending = GST_STATE_NULL
         gst_element_get_state(element.ptr, &current, &pending, 0)
-        return current == GST_STATE_PLAYING
+        return Health(live: current == GST_STATE_PLAYING,
+                      ready: current == GST_STATE_PLAYING || current == GST_STATE_PAUSED)
     }
 }

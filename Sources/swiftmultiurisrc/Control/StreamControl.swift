@@ -37,10 +37,22 @@ protocol StreamControl: AnyObject, Sendable {
 
     /// True once the pipeline runs (PLAYING) and the server can take requests.
     var isReady: Bool { get }
+
+    /// What the probe routes (live, ready, startup) report; read without
+    /// waiting on a state change in progress.
+    var health: Health { get }
+}
+
+/// DeepStream 9.1's probes: live only while PLAYING, ready and started once
+/// PAUSED or PLAYING.
+struct Health: Sendable, Equatable {
+    var live: Bool
+    var ready: Bool
 }
 
 extension StreamControl {
     func recentlyFailed() -> [StreamInfo] { [] }
+    var health: Health { Health(live: isReady, ready: isReady) }
 }
 
 /// One stream/add request (or one item of a multi-sensor request).

@@ -429,6 +429,28 @@ enum OpenAPIDocument {
                 "required": strings(["ds-ready"]),
                 "properties": obj(["ds-ready": obj(["type": "string", "enum": strings(["YES", "NO"])])]),
             ]))], required: ["health-info"]))] + failures(getFailures))])))
+        for (path, op, member, field, what) in [
+            ("/live", "GET_LIVE_INFO", "live-info", "ds-liveness", "PLAYING"),
+            ("/ready", "GET_READY_INFO", "ready-info", "ds-ready", "PAUSED or PLAYING"),
+            ("/startup", "GET_STARTUP_INFO", "startup-info", "ds-startup", "PAUSED or PLAYING"),
+        ] {
+            let answer = obj([
+                "type": "object",
+                "required": strings([field]),
+                "properties": obj([field: obj(["type": "string", "enum": strings(["YES", "NO"])])]),
+            ])
+            // 503: the probe's NO (DeepStream's body), or the server stopping.
+            let notYet = obj([
+                "type": "object", "required": strings(["status", "reason"]),
+                "properties": obj([
+                    "status": obj(["type": "string"]), "reason": obj(["type": "string"]), member: answer,
+                ]),
+            ])
+            paths.append((path, obj(["get": operation(
+                op, summary: "Probe: YES while the pipeline is \(what) (200), else NO with status 503", tag: "app", body: nil,
+                responses: [response(200, successBody(op, extra: [(member, answer)], required: [member])),
+                            response(503, notYet)] + failures(getFailures.filter { $0 != 503 }))])))
+        }
         paths.append(("/openapi.json", obj(["get": operation(
             "GET_OPENAPI", summary: "This document", tag: "app", body: nil,
             responses: [response(200, obj([

@@ -622,7 +622,7 @@ final class ServerCore: Sendable {
                             head: head, close: closeAfter, extra: cors)
             }
             response = Self.onTheWire(route.respond(RouteContext(request: request, control: control, log: log)),
-                                      strict: policy.strictHttpStatus)
+                                      strict: policy.strictHttpStatus || route.keepsStatusLine)
         case let .registered(entry):
             response = entry.handler(request)
         }

@@ -7,7 +7,30 @@
 ///
 /// The health answer is 200 in both cases: it reports readiness, it does not
 /// fail for lack of it.
+///
+/// DeepStream 9.1's probes, with and without /api/v1:
+///
+///     GET live      {"status", "reason": "GET_LIVE_INFO_SUCCESS", "live-info": {"ds-liveness": "YES" | "NO"}}
+///     GET ready     {"status", "reason": "GET_READY_INFO_SUCCESS", "ready-info": {"ds-ready": "YES" | "NO"}}
+///     GET startup   {"status", "reason": "GET_STARTUP_INFO_SUCCESS", "startup-info": {"ds-startup": "YES" | "NO"}}
+///
+/// live is YES while PLAYING, ready and startup while PAUSED or PLAYING. The
+/// body is DeepStream's; unlike DeepStream (200 either way), a NO goes out
+/// with status line 503, whatever strict-http-status says, so that
+/// Kubernetes probes, which read only the status, work.
 enum AppRoutes {
+    static func probe(_ path: String, operation: String, member: String, field: String,
+                      _ pick: @escaping @Sendable (Health) -> Bool) -> Route {
+        Route(.get, path, operation: operation, keepsStatusLine: true) { ctx throws(ControlError) in
+            let yes = pick(ctx.control.health)
+            var response = RestResponse.success(operation, extra: JSONObject([
+                member: .object(JSONObject([field: .string(yes ? "YES" : "NO")])),
+            ]))
+            if !yes { response.status = 503 }
+            return response
+        }
+    }
+
     static let routes: [Route] = [
         Route(.post, "/app/quit", operation: "QUIT") { ctx throws(ControlError) in
             let fields = try ctx.controlFields()
@@ -26,5 +49,8 @@ enum AppRoutes {
             return .success("GET_DS_READINESS_INFO",
                             extra: JSONObject(["health-info": .object(JSONObject(["ds-ready": ready]))]))
         },
+        probe("/live", operation: "GET_LIVE_INFO", member: "live-info", field: "ds-liveness") { $0.live },
+        probe("/ready", operation: "GET_READY_INFO", member: "ready-info", field: "ds-ready") { $0.ready },
+        probe("/startup", operation: "GET_STARTUP_INFO", member: "startup-info", field: "ds-startup") { $0.ready },
     ]
 }

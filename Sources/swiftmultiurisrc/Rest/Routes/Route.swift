@@ -40,12 +40,17 @@ struct Route: Sendable {
     /// "STREAM_ADD" gives "STREAM_ADD_SUCCESS" and "STREAM_ADD_FAIL, <detail>".
     let operation: String
     let handler: @Sendable (RouteContext) throws(ControlError) -> RestResponse
+    /// The status line goes out as the handler set it, also when
+    /// strict-http-status is off: probes (live, ready, startup) answer 503
+    /// for "NO", which is all a Kubernetes probe reads.
+    let keepsStatusLine: Bool
 
-    init(_ method: HTTPMethod, _ path: String, operation: String,
+    init(_ method: HTTPMethod, _ path: String, operation: String, keepsStatusLine: Bool = false,
          handler: @escaping @Sendable (RouteContext) throws(ControlError) -> RestResponse) {
         self.method = method
         self.path = path
         self.operation = operation
+        self.keepsStatusLine = keepsStatusLine
         self.handler = handler
     }
 
