@@ -264,8 +264,15 @@ extension PipelineSuites {
             defer { gst_object_unref(UnsafeMutableRawPointer(crop)) }
             #expect([gsb_object_get_int(crop, "left"), gsb_object_get_int(crop, "top"),
                      gsb_object_get_int(crop, "right"), gsb_object_get_int(crop, "bottom")] == [10, 20, 150, 100])
+            // Past the 320x240 frame: clamped to it, as nvvideoconvert does.
             expectAnswer(try post("/api/v1/conv/srccrop", #"{"stream":{"stream_id":"0","src_crop":"300:0:160:120"}}"#),
-                         400, "SRC_CROP_UPDATE_FAIL", mentions: ["src_crop"])
+                         200, "SRC_CROP_UPDATE_SUCCESS")
+            #expect([gsb_object_get_int(crop, "left"), gsb_object_get_int(crop, "top"),
+                     gsb_object_get_int(crop, "right"), gsb_object_get_int(crop, "bottom")] == [300, 0, 0, 120])
+            #expect(keepsFlowing())
+            // Nothing of it inside the frame: refused, naming the field.
+            expectAnswer(try post("/api/v1/conv/srccrop", #"{"stream":{"stream_id":"0","src_crop":"320:0:16:16"}}"#),
+                         400, "SRC_CROP_UPDATE_FAIL", mentions: ["src_crop", "nothing inside"])
 
             expectAnswer(try post("/api/v1/conv/flip-method", #"{"stream":{"stream_id":"0","flip_method":2}}"#),
                          200, "FLIP_METHOD_UPDATE_SUCCESS")

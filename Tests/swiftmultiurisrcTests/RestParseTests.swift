@@ -266,6 +266,17 @@ import swiftcustomevents
         #expect(badField { _ = try RoiRoute.parseRois(fields) } == "roi[0].roi_id")
     }
 
+    @Test func cropsClampToTheFrame() {
+        #expect(CropRect(left: 10, top: 20, width: 100, height: 50).clamped(width: 320, height: 240)
+                == CropRect(left: 10, top: 20, width: 100, height: 50))
+        #expect(CropRect(left: 300, top: 200, width: 160, height: 120).clamped(width: 320, height: 240)
+                == CropRect(left: 300, top: 200, width: 20, height: 40))
+        #expect(CropRect(left: 0, top: 0, width: UInt32.max, height: UInt32.max).clamped(width: 320, height: 240)
+                == CropRect(left: 0, top: 0, width: 320, height: 240))
+        #expect(CropRect(left: 320, top: 0, width: 1, height: 1).clamped(width: 320, height: 240) == nil)
+        #expect(CropRect(left: 0, top: 0, width: 0, height: 10).clamped(width: 320, height: 240) == nil)
+    }
+
     @Test func cropParse() throws {
         #expect(try ConverterRoutes.parseCrop(try reader(#"{"src_crop":"10:20:640:480"}"#), "src_crop")
             == CropRect(left: 10, top: 20, width: 640, height: 480))

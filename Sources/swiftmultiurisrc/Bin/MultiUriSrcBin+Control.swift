@@ -105,10 +105,8 @@ extension MultiUriSrcBin: StreamControl {
         case let .sourceCrop(rect):
             // Source coordinates: the size entering the first element after the decoder.
             let (w, h) = try frameSize(of: branch.entry, pad: "sink", field: "src_crop")
-            guard rect.width > 0, rect.height > 0,
-                  UInt64(rect.left) + UInt64(rect.width) <= UInt64(w),
-                  UInt64(rect.top) + UInt64(rect.height) <= UInt64(h) else {
-                throw .badRequest(field: "src_crop", detail: "\(rect.left):\(rect.top):\(rect.width):\(rect.height) is outside the \(w)x\(h) frame")
+            guard let rect = rect.clamped(width: w, height: h) else {
+                throw .badRequest(field: "src_crop", detail: "\(rect.left):\(rect.top):\(rect.width):\(rect.height) has nothing inside the \(w)x\(h) frame")
             }
             guard let crop = try insertOptionalElements(.sourceTransforms, slot: slot, field: "src_crop").crop else {
                 throw .internalError("videocrop missing after linking it in")
@@ -121,10 +119,8 @@ extension MultiUriSrcBin: StreamControl {
             // The output frame: after videobox once it is there (the
             // capsfilter then holds the last rectangle's size).
             let (w, h) = try frameSize(of: branch.box ?? branch.capsfilter, pad: "src", field: "dest_crop")
-            guard rect.width > 0, rect.height > 0,
-                  UInt64(rect.left) + UInt64(rect.width) <= UInt64(w),
-                  UInt64(rect.top) + UInt64(rect.height) <= UInt64(h) else {
-                throw .badRequest(field: "dest_crop", detail: "\(rect.left):\(rect.top):\(rect.width):\(rect.height) is outside the \(w)x\(h) frame")
+            guard let rect = rect.clamped(width: w, height: h) else {
+                throw .badRequest(field: "dest_crop", detail: "\(rect.left):\(rect.top):\(rect.width):\(rect.height) has nothing inside the \(w)x\(h) frame")
             }
             let updated = try insertOptionalElements(.destinationBox, slot: slot, field: "dest_crop")
             guard let box = updated.box else { throw .internalError("videobox missing after linking it in") }
@@ -208,5 +204,17 @@ extension MultiUriSrcBin: StreamControl {
         gst_element_get_state(element.ptr, &current, &pending, 0)
         return Health(live: current == GST_STATE_PLAYING,
                       ready: current == GST_STATE_PLAYING || current == GST_STATE_PAUSED)
+    }
+}
+
+extension CropRect {
+    /// The part of the rectangle inside a `width`×`height` frame, as
+    /// nvvideoconvert clamps a crop that reaches past the frame; nil when
+    /// nothing of it is inside (or it is empty).
+    func clamped(width w: UInt32, height h: UInt32) -> CropRect? {
+        guard width > 0, height > 0, left < w, top < h else { return nil }
+        return CropRect(left: left, top: top,
+                        width: UInt32(min(UInt64(width), UInt64(w - left))),
+                        height: UInt32(min(UInt64(height), UInt64(h - top))))
     }
 }
