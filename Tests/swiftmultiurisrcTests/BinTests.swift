@@ -152,7 +152,7 @@ extension PipelineSuites {
             let bin = try #require(p.bin())
             #expect(waitUntil(ms: 5_000) { bin.isReady })
             _ = try bin.addStream(AddStreamRequest(cameraId: "a", cameraName: "a", uri: a))
-            #expect(throws: ControlError.conflict("Duplicate Camera id 'a', unable to add stream")) {
+            #expect(throws: ControlError.conflict("Duplicate Camera id, unable to add stream: camera_id 'a' is present")) {
                 try bin.addStream(AddStreamRequest(cameraId: "a", cameraName: "a", uri: a))
             }
             _ = try bin.addStream(AddStreamRequest(cameraId: "b", cameraName: "b", uri: a))
@@ -162,7 +162,7 @@ extension PipelineSuites {
             #expect(throws: ControlError.badRequest(field: "camera_url", detail: "must not be empty")) {
                 try bin.addStream(AddStreamRequest(cameraId: "d", cameraName: "d", uri: ""))
             }
-            #expect(throws: ControlError.notFound("no stream with camera_id 'zz'")) {
+            #expect(throws: ControlError.notFound("No record found. Failed to remove source stream: no stream with camera_id 'zz'")) {
                 try bin.removeStream(cameraId: "zz", url: nil)
             }
             #expect(throws: ControlError.conflict("camera_url does not match the url of camera_id 'a'")) {

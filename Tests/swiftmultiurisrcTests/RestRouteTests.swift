@@ -259,7 +259,7 @@ import swiftcustomevents
         expectAnswer(try client.post("/stream/add", #"{"value":{"camera_id":"a","camera_url":"rtsp://x"}}"#), 200, "STREAM_ADD_SUCCESS")
         expectAnswer(try client.post("/stream/add", #"{"value":{"camera_id":"b","camera_url":"rtsp://x"}}"#), 200, "STREAM_ADD_SUCCESS")
         expectAnswer(try client.post("/stream/add", #"{"value":{"camera_id":"c","camera_url":"rtsp://x"}}"#),
-                     429, "STREAM_ADD_FAIL, ", mentions: ["max-batch-size (4)"])
+                     429, "STREAM_ADD_FAIL, Active sources exceded max-batch-size of nvstreammux", mentions: ["max-batch-size (4)"])
     }
 
     @Test(arguments: prefixes)

@@ -81,7 +81,7 @@ final class RecordingControl: StreamControl, Sendable {
         try begin(.add(request))
         return try state.withLock { (s: inout State) throws(ControlError) -> StreamInfo in
             if s.streams.contains(where: { $0.cameraId == request.cameraId }) {
-                throw .conflict("Duplicate Camera id \(request.cameraId), unable to add stream")
+                throw .conflict("Duplicate Camera id, unable to add stream: camera_id \(request.cameraId)")
             }
             if s.streams.count >= Int(s.capacity) { throw .capacity(limit: s.capacity) }
             let info = StreamInfo(sourceId: Self.lowestFree(s.streams), cameraId: request.cameraId,

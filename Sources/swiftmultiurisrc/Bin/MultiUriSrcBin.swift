@@ -328,7 +328,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
             if let existing = st.slots.values.first(where: { $0.sensorId == request.cameraId }) {
                 // Only a source that ended may be added again under its id.
                 guard existing.hasEnded else {
-                    return .failure(.conflict("Duplicate Camera id '\(request.cameraId)', unable to add stream"))
+                    return .failure(.conflict("Duplicate Camera id, unable to add stream: camera_id '\(request.cameraId)' is present"))
                 }
                 replacing = existing
             }
@@ -454,7 +454,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
     func removeStreamOnQueue(cameraId: String, url: String?) throws(ControlError) -> (StreamInfo, BranchTeardown?) {
         guard !cameraId.isEmpty else { throw .badRequest(field: "camera_id", detail: "must not be empty") }
         let slot: SourceSlot? = state.withLock { st in st?.slots.values.first { $0.sensorId == cameraId } }
-        guard let slot else { throw .notFound("no stream with camera_id '\(cameraId)'") }
+        guard let slot else { throw .notFound("No record found. Failed to remove source stream: no stream with camera_id '\(cameraId)'") }
         if let url, !url.isEmpty, url != slot.uri {
             throw .conflict("camera_url does not match the url of camera_id '\(cameraId)'")
         }

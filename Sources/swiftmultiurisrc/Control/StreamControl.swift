@@ -159,7 +159,8 @@ enum ControlError: Error, Sendable, Equatable {
         case let .badRequest(field, detail), let .forbidden(field, detail): "\(field): \(detail)"
         case let .notFound(s), let .conflict(s), let .unsupported(s),
              let .unavailable(s), let .internalError(s): s
-        case let .capacity(limit): "max-batch-size (\(limit)) reached"
+        // DeepStream 9.1's text (its spelling) first, for clients that match it.
+        case let .capacity(limit): "Active sources exceded max-batch-size of nvstreammux: max-batch-size (\(limit)) reached"
         }
     }
 }
