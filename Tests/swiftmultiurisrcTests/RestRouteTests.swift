@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 import swiftcustomevents
 @testable import swiftmultiurisrc
@@ -381,5 +382,26 @@ import swiftcustomevents
             #expect(string(body["reason"]) == op + "_SUCCESS", "\(path): \(r.text)")
             #expect(body[member] == .object(JSONObject([field: "NO"])), "\(path): \(r.text)")
         }
+    }
+
+    /// GET info (ours): the host as sysconf and /proc see it, the server as
+    /// configured (whether a token is needed, never the token).
+    @Test func infoDescribesHostAndServer() throws {
+        let server = try makeTestServer(RecordingControl()) { $0.token = "s3cret"; $0.corsOrigins = ["http://ui.example"] }
+        defer { server.stop() }
+        let r = try HTTPClient(port: server.boundPort).request("GET", "/api/v1/info", headers: [("Authorization", "Bearer s3cret")])
+        let body = expectAnswer(r, 200, "GET_INFO_SUCCESS")
+        #expect(!r.text.contains("s3cret"))
+        guard case let .object(info)? = body["info"], case let .object(host)? = info["host"],
+              case let .object(facts)? = info["server"] else {
+            Issue.record("no info: \(r.text)"); return
+        }
+        #expect(integer(host["cores"]) == Int64(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        #expect((integer(host["memory_bytes"]) ?? 0) > 0)
+        #expect(string(info["version"]) == restAPIVersion)
+        #expect(integer(facts["port"]) == Int64(server.boundPort))
+        #expect(string(facts["address"]) == "127.0.0.1")
+        #expect(facts["token"] == .bool(true) && facts["tls"] == .bool(false) && facts["strict_http_status"] == .bool(true))
+        #expect(facts["cors_origins"] == .array([.string("http://ui.example")]))
     }
 }

@@ -195,6 +195,8 @@ extension MultiUriSrcBin: StreamControl {
 
     var isReady: Bool { health.live }
 
+    var platform: PlatformInfo { PlatformProbe.current }
+
     /// The bin's current state, asked with a zero timeout: a state change in
     /// progress never holds a probe.
     var health: Health {

@@ -50,8 +50,20 @@ struct Health: Sendable, Equatable {
     var ready: Bool
 }
 
+/// What GET /api/v1/info says of the media side (the control knows
+/// GStreamer; the REST layer does not).
+struct PlatformInfo: Sendable, Equatable {
+    /// gst_version_string().
+    var gstreamer = ""
+    /// Video decoder factories in the registry, by name.
+    var decoders: [String] = []
+    /// Hardware H.264 encoders present, of those the RTSP outputs would try.
+    var hardwareEncoders: [String] = []
+}
+
 extension StreamControl {
     func recentlyFailed() -> [StreamInfo] { [] }
+    var platform: PlatformInfo { PlatformInfo() }
     var health: Health { Health(live: isReady, ready: isReady) }
 }
 

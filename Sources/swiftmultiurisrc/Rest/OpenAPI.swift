@@ -451,6 +451,25 @@ enum OpenAPIDocument {
                 responses: [response(200, successBody(op, extra: [(member, answer)], required: [member])),
                             response(503, notYet)] + failures(getFailures.filter { $0 != 503 }))])))
         }
+        let text = obj(["type": "string"]), count = obj(["type": "integer", "minimum": .integer(0)])
+        let names = obj(["type": "array", "items": text])
+        paths.append(("/info", obj(["get": operation(
+            "GET_INFO", summary: "What this instance is and runs on (ours)", tag: "app", body: nil,
+            responses: [response(200, successBody("GET_INFO", extra: [("info", obj([
+                "type": "object",
+                "required": strings(["version", "gstreamer", "uptime_s", "host", "decoders", "hardware_encoders", "server"]),
+                "properties": obj([
+                    "version": text, "gstreamer": text, "uptime_s": count,
+                    "host": obj(["type": "object", "required": strings(["cpu_model", "cores", "memory_bytes"]),
+                                 "properties": obj(["cpu_model": text, "cores": count, "memory_bytes": count])]),
+                    "decoders": names, "hardware_encoders": names,
+                    "server": obj(["type": "object",
+                                   "required": strings(["address", "port", "tls", "token", "cors_origins", "strict_http_status"]),
+                                   "properties": obj(["address": text, "port": count, "tls": obj(["type": "boolean"]),
+                                                      "token": obj(["type": "boolean"]), "cors_origins": names,
+                                                      "strict_http_status": obj(["type": "boolean"])])]),
+                ]),
+            ]))], required: ["info"]))] + failures(getFailures))])))
         paths.append(("/openapi.json", obj(["get": operation(
             "GET_OPENAPI", summary: "This document", tag: "app", body: nil,
             responses: [response(200, obj([

@@ -1,3 +1,5 @@
+import Glibc
+
 /// One HTTP request as the routes see it: read completely (body capped by the
 /// server) before any route runs, so routes never touch civetweb.
 struct RestRequest: Sendable {
@@ -138,4 +140,11 @@ func asciiCaseInsensitiveEqual(_ a: String, _ b: String) -> Bool {
         default: return false
         }
     }
+}
+
+/// Milliseconds of CLOCK_MONOTONIC.
+func monotonicMs() -> Int64 {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Int64(t.tv_sec) * 1000 + Int64(t.tv_nsec) / 1_000_000
 }

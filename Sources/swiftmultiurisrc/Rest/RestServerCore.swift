@@ -99,12 +99,6 @@ final class ConnectionState {
     init(now: Int64) { lastActivityMs = now }
 }
 
-/// Milliseconds of CLOCK_MONOTONIC.
-func monotonicMs() -> Int64 {
-    var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
-    return Int64(t.tv_sec) * 1000 + Int64(t.tv_nsec) / 1_000_000
-}
 
 /// The sockets civetweb serves, found by their addresses. civetweb 1.15
 /// exposes no descriptor (nor, in init_connection, the client's address),
@@ -201,6 +195,8 @@ final class ServerCore: Sendable {
     let port = Atomic<UInt16>(0)
     /// How long civetweb gives a client for its headers (request_timeout_ms).
     let headerTimeoutMs: Int
+    /// When this server was made (monotonic ms), for GET info's uptime.
+    let startedAtMs = monotonicMs()
 
     /// Connections served at once per client address; more get 429. civetweb
     /// serves one connection per worker thread, so without a cap one client
@@ -621,7 +617,10 @@ final class ServerCore: Sendable {
                             .failure(operation, status: 503, detail: "the element serving this API is gone"),
                             head: head, close: closeAfter, extra: cors)
             }
-            response = Self.onTheWire(route.respond(RouteContext(request: request, control: control, log: log)),
+            let facts = ServerFacts(address: policy.boundAddress, port: port.load(ordering: .acquiring),
+                                    tokenRequired: policy.token != nil, corsOrigins: policy.corsOrigins,
+                                    strictHttpStatus: policy.strictHttpStatus, startedAtMs: startedAtMs)
+            response = Self.onTheWire(route.respond(RouteContext(request: request, control: control, log: log, server: facts)),
                                       strict: policy.strictHttpStatus || route.keepsStatusLine)
         case let .registered(entry):
             response = entry.handler(request)

@@ -72,6 +72,15 @@ struct RouteContext: Sendable {
     let request: RestRequest
     let control: any StreamControl
     let log: DebugCategory
+    /// What the server knows of itself (GET info).
+    var server = ServerFacts()
+
+    init(request: RestRequest, control: any StreamControl, log: DebugCategory, server: ServerFacts = ServerFacts()) {
+        self.request = request
+        self.control = control
+        self.log = log
+        self.server = server
+    }
 
     /// The body as a JSON object.
     func bodyObject() throws(ControlError) -> FieldReader {
@@ -120,7 +129,7 @@ enum BuiltInRoutes {
     /// What the server dispatches: DeepStream's routes (`all`, checked
     /// against DeepStream's list by RestParseTests) plus ours that DeepStream
     /// has not (GET openapi.json).
-    static let served: [Route] = all + OpenAPIRoutes.routes
+    static let served: [Route] = all + OpenAPIRoutes.routes + InfoRoute.routes
 
     /// Path -> route. Each path has exactly one method.
     static let byPath: [String: Route] = {
