@@ -273,6 +273,17 @@ extension PipelineSuites {
             #expect(p.errors.isEmpty)
         }
 
+        /// What GET info reports of the media side comes from the registry.
+        @Test func platformFactsComeFromTheRegistry() throws {
+            let p = binPipeline("")
+            let bin = try #require(p.bin())
+            let platform = bin.platform
+            #expect(platform.gstreamer.hasPrefix("GStreamer 1."), "\(platform.gstreamer)")
+            #expect(platform.decoders.contains("avdec_h264"), "\(platform.decoders)")
+            #expect(!platform.decoders.contains("avdec_aac"), "audio decoders listed")
+            #expect(Set(platform.hardwareEncoders).isSubset(of: PlatformProbe.hardwareEncoderNames))
+        }
+
         /// DeepStream 9.1's ids (its sources' own example, max-batch-size 4):
         /// A, B, C get 0, 1, 2; after A leaves, D gets 3 and the next one 0.
         /// lowest-free gives D the 0 that A left and E the 1 that B left.

@@ -15,7 +15,7 @@ enum PlatformProbe {
             g_free(version)
         }
         // GST_ELEMENT_FACTORY_TYPE_DECODER | GST_ELEMENT_FACTORY_TYPE_MEDIA_VIDEO
-        let decoderVideo: GstElementFactoryListType = (1 << 0) | (1 << 50)
+        let decoderVideo: GstElementFactoryListType = (1 << 0) | (1 << 49)
         if let list = gst_element_factory_list_get_elements(decoderVideo, GstRank(GST_RANK_MARGINAL.rawValue)) {
             var node: UnsafeMutablePointer<GList>? = list
             var names: [String] = []
