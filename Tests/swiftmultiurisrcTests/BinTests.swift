@@ -273,6 +273,43 @@ extension PipelineSuites {
             #expect(p.errors.isEmpty)
         }
 
+        /// stop_after_frames: exactly that many frames of the stream leave the
+        /// bin, then it leaves with a stream-remove saying why; its labels show
+        /// in stream info until then. stop_after_seconds: it leaves that long
+        /// after it was added. The other stream plays on.
+        @Test func streamsStopAfterFramesOrSeconds() throws {
+            let a = TestMedia.h264(pattern: "ball", frames: 30)
+            let p = TestPipeline("swiftmultiurisrcbin name=src port=0 live-source=true file-loop=true width=64 height=48 "
+                + "uri-list=\(a) sensor-id-list=stays source-id-allocation=lowest-free ! fakesink name=out sync=false")
+            let recorder = PadRecorder(p.element("out")!)
+            p.play()
+            let bin = try #require(p.bin())
+            #expect(waitUntil(ms: 10_000) { recorder.frames(0) > 3 })
+            var counted = AddStreamRequest(cameraId: "counted", cameraName: "counted", uri: a)
+            counted.stopAfterFrames = 12
+            counted.labels = ["site": "gate"]
+            let first = try bin.addStream(counted)
+            #expect(bin.streams().first { $0.cameraId == "counted" }?.labels == ["site": "gate"])
+            #expect(waitUntil(ms: 10_000) { !bin.streams().contains { $0.cameraId == "counted" } }, "still there")
+            let removed = p.waitForElementMessage("stream-remove", timeoutMs: slack(2_000))
+            #expect(removed?.fields["sensor-id"] == "counted")
+            #expect(removed?.fields["reason"]?.contains("stop_after_frames") == true, "\(String(describing: removed?.fields))")
+            usleep(300_000)
+            #expect(recorder.frames(first.sourceId) == 12)
+
+            var timed = AddStreamRequest(cameraId: "timed", cameraName: "timed", uri: a)
+            timed.stopAfterSeconds = 1
+            let started = g_get_monotonic_time()
+            _ = try bin.addStream(timed)
+            #expect(waitUntil(ms: 5_000) { !bin.streams().contains { $0.cameraId == "timed" } }, "timed stream still there")
+            let tookMs = (g_get_monotonic_time() - started) / 1000
+            #expect(tookMs >= 1_000, "left after \(tookMs) ms")
+            let before = recorder.frames(0)
+            #expect(waitUntil(ms: 5_000) { recorder.frames(0) > before + 5 }, "the other stream stopped")
+            p.drain()
+            #expect(p.errors.isEmpty)
+        }
+
         /// What GET info reports of the media side comes from the registry.
         @Test func platformFactsComeFromTheRegistry() throws {
             let p = binPipeline("")

@@ -177,6 +177,31 @@ import swiftcustomevents
         #expect(badField { _ = try StreamRoutes.parse(body, action: .add) } == field)
     }
 
+    /// Savant's per-stream options: labels (bounded, named safely) and the two
+    /// stop conditions, each refused with the field named.
+    @Test func lifecycleOptionsOfAnAdd() throws {
+        let body = try reader(#"{"value":{"camera_id":"a","camera_url":"x","labels":{"site":"gate","floor.no":"2"},"stop_after_frames":300,"stop_after_seconds":60}}"#)
+        guard case let .single(.add(request)) = try StreamRoutes.parse(body, action: .add) else {
+            Issue.record("an add"); return
+        }
+        #expect(request.labels == ["site": "gate", "floor.no": "2"])
+        #expect(request.stopAfterFrames == 300 && request.stopAfterSeconds == 60)
+        let many = (0..<17).map { "\"k\($0)\":\"v\"" }.joined(separator: ",")
+        for (json, field) in [
+            (#"{"value":{"camera_id":"a","camera_url":"x","labels":{"bad key":"v"}}}"#, "value.labels.bad key"),
+            (#"{"value":{"camera_id":"a","camera_url":"x","labels":{"k":["v"]}}}"#, "value.labels.k"),
+            (#"{"value":{"camera_id":"a","camera_url":"x","labels":{"k":"\#(String(repeating: "v", count: 257))"}}}"#, "value.labels.k"),
+            (#"{"value":{"camera_id":"a","camera_url":"x","labels":{\#(many)}}}"#, "value.labels"),
+            (#"{"value":{"camera_id":"a","camera_url":"x","labels":"site"}}"#, "value.labels"),
+            (#"{"value":{"camera_id":"a","camera_url":"x","stop_after_frames":0}}"#, "value.stop_after_frames"),
+            (#"{"value":{"camera_id":"a","camera_url":"x","stop_after_seconds":604801}}"#, "value.stop_after_seconds"),
+            (#"{"value":{"camera_id":"a","camera_url":"x","stop_after_seconds":-1}}"#, "value.stop_after_seconds"),
+        ] {
+            let fields = try reader(json)
+            #expect(badField { _ = try StreamRoutes.parse(fields, action: .add) } == field, "\(json.prefix(90))")
+        }
+    }
+
     @Test func streamRemoveNeedsOnlyCameraId() throws {
         let alone = try reader(#"{"value":{"camera_id":"cam1","change":"camera_remove"}}"#)
         guard case .single(.remove(cameraId: "cam1", url: nil)) = try StreamRoutes.parse(alone, action: .remove) else {

@@ -86,7 +86,7 @@ final class RecordingControl: StreamControl, Sendable {
             if s.streams.count >= Int(s.capacity) { throw .capacity(limit: s.capacity) }
             let info = StreamInfo(sourceId: Self.lowestFree(s.streams), cameraId: request.cameraId,
                                   cameraName: request.cameraName, maskedUri: request.uri, state: .starting,
-                                  framesOut: 0, fps: 0, lastError: nil)
+                                  framesOut: 0, fps: 0, lastError: nil, labels: request.labels)
             s.streams.append(info)
             s.streams.sort { $0.sourceId < $1.sourceId }
             return info

@@ -356,9 +356,16 @@ final class MultiUriSrcBin: @unchecked Sendable {
 
         let slot = SourceSlot(sourceId: sourceId, sensorId: request.cameraId, sensorName: request.cameraName,
                               uri: request.uri, options: s.resolved(request.options),
-                              keyFramesOnly: s.decSkipFrames == 2)
+                              keyFramesOnly: s.decSkipFrames == 2,
+                              labels: request.labels, stopAfterFrames: request.stopAfterFrames)
         try attach(slot, settings: s, register: true)
         postStreamMessage("stream-add", slot)
+        if let seconds = request.stopAfterSeconds {
+            controlQueue.asyncAfter(deadline: DispatchTime.now() + DispatchTimeInterval.seconds(Int(seconds))) { [weak self, weak slot] in
+                guard let self, let slot else { return }
+                self.stopStream(slot, reason: "stop_after_seconds: \(seconds) s since it was added")
+            }
+        }
         binLog.info(element.raw, "added source \(sourceId) (\(request.cameraId)) \(slot.maskedUri)")
         return slot.info()
     }
@@ -539,6 +546,19 @@ final class MultiUriSrcBin: @unchecked Sendable {
         binLog.info(element.raw, "source \(slot.sourceId) (\(slot.sensorId)) failed and left: \(info.lastError ?? "unknown error")")
     }
 
+    /// A stream whose stop condition came (stop_after_frames,
+    /// stop_after_seconds) leaves as a removal does, with a `stream-remove`
+    /// saying why. Nothing when it has left already (control queue).
+    func stopStream(_ slot: SourceSlot, reason: String) {
+        guard state.withLock({ $0?.slots[slot.sourceId] === slot }) else { return }
+        let teardown = detach(slot, pushLifecycle: true)
+        forget(slot)
+        postStreamMessage("stream-remove", slot, reason: reason)
+        applyLayout()
+        binLog.info(element.raw, "source \(slot.sourceId) (\(slot.sensorId)) stopped: \(reason)")
+        _ = teardown
+    }
+
     private func forget(_ slot: SourceSlot) {
         state.withLock { st in
             if st?.slots[slot.sourceId] === slot { st?.slots[slot.sourceId] = nil }
@@ -575,12 +595,13 @@ final class MultiUriSrcBin: @unchecked Sendable {
         downstream.send(event.makeEvent())
     }
 
-    func postStreamMessage(_ name: String, _ slot: SourceSlot) {
+    func postStreamMessage(_ name: String, _ slot: SourceSlot, reason: String? = nil) {
         guard let s = gst_structure_new_empty(name) else { return }
         setStructureUInt(s, "source-id", slot.sourceId)
         setStructureString(s, "sensor-id", slot.sensorId)
         setStructureString(s, "sensor-name", slot.sensorName)
         setStructureString(s, "uri", slot.maskedUri)
+        if let reason { setStructureString(s, "reason", reason) }
         gst_element_post_message(element.ptr, gst_message_new_element(cast(element.ptr, to: GstObject.self), s))
     }
 

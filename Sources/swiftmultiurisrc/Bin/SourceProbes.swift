@@ -104,13 +104,23 @@ extension MultiUriSrcBin {
                 // The info's data is a buffer or an event: its type says which.
                 let type = gsb_probe_info_type(info).rawValue
                 if type & GST_PAD_PROBE_TYPE_BUFFER.rawValue != 0, let buffer = gsb_probe_info_buffer(info) {
-                    bin.sourceBuffer(context, pad: pad, buffer: buffer)
+                    return bin.sourceBuffer(context, pad: pad, buffer: buffer)
                 } else if type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM.rawValue != 0, let event = gsb_probe_info_event(info) {
                     return bin.sourceEvent(context, event: event)
                 }
                 return GST_PAD_PROBE_OK
             }, context.retainedPointer(), SourceContext.releaseCallback)
             gst_object_unref(UnsafeMutableRawPointer(pad))
+        }
+        // stop_after_frames, counted where frames leave for the muxer (after
+        // clocksync): exactly that many get there, the stream goes after the
+        // last, and any that come before it has gone are dropped.
+        if context.slot.stopAfterFrames != nil {
+            gst_pad_add_probe(branch.srcPad.ptr, GST_PAD_PROBE_TYPE_BUFFER, { _, _, data in
+                guard let context = SourceContext.from(data), let bin = context.bin,
+                      let limit = context.slot.stopAfterFrames else { return GST_PAD_PROBE_OK }
+                return bin.frameDelivered(context.slot, limit: limit)
+            }, context.retainedPointer(), SourceContext.releaseCallback)
         }
         // Flushes from file loops stay inside the source: a flush reaching
         // the muxer would flush every other source too.
@@ -119,8 +129,26 @@ extension MultiUriSrcBin {
         }, nil, nil)
     }
 
+    /// A frame of a stream with stop_after_frames leaves for the muxer
+    /// (streaming thread).
+    func frameDelivered(_ slot: SourceSlot, limit: UInt64) -> GstPadProbeReturn {
+        let delivered = slot.runtime.withLock { rt -> UInt64? in
+            guard rt.framesDelivered < limit else { return nil }
+            rt.framesDelivered += 1
+            return rt.framesDelivered
+        }
+        guard let delivered else { return GST_PAD_PROBE_DROP }
+        if delivered == limit {
+            controlQueue.async { [weak self] in
+                self?.stopStream(slot, reason: "stop_after_frames: \(limit) frames delivered")
+            }
+        }
+        return GST_PAD_PROBE_OK
+    }
+
     /// A frame leaves the source's branch (streaming thread).
-    func sourceBuffer(_ context: SourceContext, pad: UnsafeMutablePointer<GstPad>, buffer: UnsafeMutablePointer<GstBuffer>) {
+    func sourceBuffer(_ context: SourceContext, pad: UnsafeMutablePointer<GstPad>,
+                      buffer: UnsafeMutablePointer<GstBuffer>) -> GstPadProbeReturn {
         let slot = context.slot
         let pts = gsb_buffer_pts(buffer)
         let running = context.segment.withLock { gsb_segment_running_time($0.ptr, pts) }
@@ -154,6 +182,7 @@ extension MultiUriSrcBin {
             slot.firstFrame.signal()
             binLog.info(element.raw, "source \(slot.sourceId) playing")
         }
+        return GST_PAD_PROBE_OK
     }
 
     /// An event leaves the source's branch (streaming thread). EOS is where

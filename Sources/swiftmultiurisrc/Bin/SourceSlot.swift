@@ -36,8 +36,17 @@ final class SourceSlot: @unchecked Sendable {
     /// poll.
     let firstFrame = DispatchSemaphore(value: 0)
 
+    /// The labels given when the stream was added (stream info).
+    let labels: [String: String]
+    /// stop_after_frames: the stream leaves once this many frames left it;
+    /// frames after those are dropped until it has gone.
+    let stopAfterFrames: UInt64?
+
     init(sourceId: UInt32, sensorId: String, sensorName: String, uri: String,
-         options: ResolvedSourceOptions, keyFramesOnly: Bool) {
+         options: ResolvedSourceOptions, keyFramesOnly: Bool,
+         labels: [String: String] = [:], stopAfterFrames: UInt32? = nil) {
+        self.labels = labels
+        self.stopAfterFrames = stopAfterFrames.map { UInt64($0) }
         self.keyFramesOnly = Atomic(keyFramesOnly)
         self.sourceId = sourceId
         self.sensorId = sensorId
@@ -85,7 +94,7 @@ final class SourceSlot: @unchecked Sendable {
         let (state, framesOut, fps, lastError) = runtime.withLock { ($0.state, $0.framesOut, $0.fps, $0.lastError) }
         return StreamInfo(sourceId: sourceId, cameraId: sensorId, cameraName: sensorName,
                           maskedUri: maskedUri, state: state, framesOut: framesOut,
-                          fps: fps, lastError: lastError)
+                          fps: fps, lastError: lastError, labels: labels)
     }
 }
 
@@ -94,6 +103,9 @@ struct SourceRuntime: Sendable {
     var state: StreamState = .starting
     /// Frames that left the source's branch towards the muxer.
     var framesOut: UInt64 = 0
+    /// stop_after_frames: frames that reached the muxer (counted after
+    /// clocksync, where frames_out is counted before it).
+    var framesDelivered: UInt64 = 0
     var lastError: String?
     /// Frames per second over the last completed one-second window.
     var fps: Double = 0

@@ -76,6 +76,12 @@ struct AddStreamRequest: Sendable, Equatable {
     /// Wait until the first frame leaves the bin or the source fails, at most
     /// this many milliseconds. nil answers as soon as the source is added.
     var waitForFirstFrameMs: UInt32? = nil
+    /// What the stream carries for clients (stream info), e.g. a site name.
+    var labels: [String: String] = [:]
+    /// Savant's stop conditions: the stream leaves after this many frames,
+    /// or this many seconds after it was added (the first that comes).
+    var stopAfterFrames: UInt32? = nil
+    var stopAfterSeconds: UInt32? = nil
 }
 
 /// Per-source options; nil means "use the element's property".
@@ -98,6 +104,8 @@ struct StreamInfo: Sendable, Equatable {
     var framesOut: UInt64
     var fps: Double
     var lastError: String?
+    /// The labels given when the stream was added.
+    var labels: [String: String] = [:]
 }
 
 enum StreamState: String, Sendable, Equatable {

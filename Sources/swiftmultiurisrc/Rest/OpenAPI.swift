@@ -303,6 +303,12 @@ enum OpenAPIDocument {
                 ("wait_for_first_frame_ms", integer(0, Int64(StreamRoutes.maxWaitForFirstFrameMs),
                     "answer once the first frame left the bin or the source failed, waiting at most this long",
                     nullable: true)),
+                ("labels", obj(["type": "object", "nullable": true, "maxProperties": .integer(Int64(StreamRoutes.maxLabels)),
+                                "description": "string values under names of letters, digits, '_', '-', '.' (at most 64 bytes); values at most 256 bytes",
+                                "additionalProperties": obj(["type": "string", "maxLength": .integer(Int64(StreamRoutes.maxLabelValueBytes))])])),
+                ("stop_after_frames", integer(1, Int64(UInt32.max), "the stream leaves after this many frames", nullable: true)),
+                ("stop_after_seconds", integer(1, Int64(StreamRoutes.maxStopAfterSeconds),
+                                               "the stream leaves this long after it was added", nullable: true)),
             ]
         } else {
             properties += [
@@ -526,6 +532,7 @@ enum OpenAPIDocument {
                     "frames_out": obj(["type": "integer", "minimum": 0]),
                     "fps": obj(["type": "number"]),
                     "last_error": obj(["type": "string", "nullable": true]),
+                    "labels": obj(["type": "object", "additionalProperties": obj(["type": "string"])]),
                 ]),
             ]),
         ])

@@ -160,7 +160,15 @@ func streamInfoJSON(_ info: StreamInfo) -> JSONValue {
         "frames_out": .integer(info.framesOut > UInt64(Int64.max) ? Int64.max : Int64(info.framesOut)),
         "fps": .real(info.fps),
         "last_error": info.lastError.map { .string($0) } ?? .null,
+        "labels": .object(labelsJSON(info.labels)),
     ]))
+}
+
+/// Labels in key order (answers are stable whatever the dictionary's order).
+func labelsJSON(_ labels: [String: String]) -> JSONObject {
+    var object = JSONObject()
+    for (key, value) in labels.sorted(by: { $0.key < $1.key }) { object[key] = .string(value) }
+    return object
 }
 
 /// The `version` of GET /version.

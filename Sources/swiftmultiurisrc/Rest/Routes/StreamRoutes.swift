@@ -140,6 +140,9 @@ enum StreamRoutes {
             }
             request.waitForFirstFrameMs = try v.optionalUInt32("wait_for_first_frame_ms", in: 0...maxWaitForFirstFrameMs)
                 ?? defaultWait
+            if let labels = try v.optionalObject("labels") { request.labels = try parseLabels(labels) }
+            request.stopAfterFrames = try v.optionalUInt32("stop_after_frames", in: 1...UInt32.max)
+            request.stopAfterSeconds = try v.optionalUInt32("stop_after_seconds", in: 1...maxStopAfterSeconds)
             return .add(request)
         case .remove:
             let url = try v.optionalString("camera_url")
@@ -148,6 +151,34 @@ enum StreamRoutes {
     }
 
     static let optionNames: Set<String> = ["latency", "rtp_protocol", "drop_frame_interval", "file_loop"]
+
+    /// Bounds of `labels` (they are kept per stream and shown in every
+    /// stream-info answer) and of `stop_after_seconds` (a week).
+    static let maxLabels = 16, maxLabelKeyBytes = 64, maxLabelValueBytes = 256
+    static let maxStopAfterSeconds: UInt32 = 7 * 24 * 3600
+
+    /// `labels`: string values under keys of letters, digits, "_", "-" and ".".
+    static func parseLabels(_ o: FieldReader) throws(ControlError) -> [String: String] {
+        guard o.object.count <= maxLabels else {
+            throw .badRequest(field: o.path, detail: "at most \(maxLabels) labels, got \(o.object.count)")
+        }
+        var labels: [String: String] = [:]
+        for key in o.object.keys {
+            let allowed = !key.isEmpty && key.utf8.count <= maxLabelKeyBytes && key.utf8.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                    || b == UInt8(ascii: "_") || b == UInt8(ascii: "-") || b == UInt8(ascii: ".")
+            }
+            guard allowed else {
+                throw .badRequest(field: o.fieldName(String(key.prefix(64))),
+                                  detail: "a label name is 1-\(maxLabelKeyBytes) letters, digits, '_', '-' or '.'")
+            }
+            guard let value = try o.optionalString(key), value.utf8.count <= maxLabelValueBytes else {
+                throw .badRequest(field: o.fieldName(key), detail: "a label value is a string of at most \(maxLabelValueBytes) bytes")
+            }
+            labels[key] = value
+        }
+        return labels
+    }
 
     static func parseOptions(_ o: FieldReader) throws(ControlError) -> SourceOptions {
         try o.rejectUnknownKeys(allowed: optionNames)
