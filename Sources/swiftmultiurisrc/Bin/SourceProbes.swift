@@ -130,20 +130,24 @@ extension MultiUriSrcBin {
     }
 
     /// A frame of a stream with stop_after_frames leaves for the muxer
-    /// (streaming thread).
+    /// (streaming thread). The stream is stopped at the first frame past the
+    /// limit, not at the last one: that one's push to the muxer is then over,
+    /// where stopping at once could unlink it mid-push and lose it.
     func frameDelivered(_ slot: SourceSlot, limit: UInt64) -> GstPadProbeReturn {
-        let delivered = slot.runtime.withLock { rt -> UInt64? in
-            guard rt.framesDelivered < limit else { return nil }
-            rt.framesDelivered += 1
-            return rt.framesDelivered
+        let (pass, stop) = slot.runtime.withLock { rt -> (Bool, Bool) in
+            if rt.framesDelivered < limit {
+                rt.framesDelivered += 1
+                return (true, false)
+            }
+            defer { rt.stopRequested = true }
+            return (false, !rt.stopRequested)
         }
-        guard let delivered else { return GST_PAD_PROBE_DROP }
-        if delivered == limit {
+        if stop {
             controlQueue.async { [weak self] in
                 self?.stopStream(slot, reason: "stop_after_frames: \(limit) frames delivered")
             }
         }
-        return GST_PAD_PROBE_OK
+        return pass ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP
     }
 
     /// A frame leaves the source's branch (streaming thread).

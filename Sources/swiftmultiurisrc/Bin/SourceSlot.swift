@@ -106,6 +106,8 @@ struct SourceRuntime: Sendable {
     /// stop_after_frames: frames that reached the muxer (counted after
     /// clocksync, where frames_out is counted before it).
     var framesDelivered: UInt64 = 0
+    /// stop_after_frames: the stop is queued (once).
+    var stopRequested = false
     var lastError: String?
     /// Frames per second over the last completed one-second window.
     var fps: Double = 0
