@@ -189,7 +189,9 @@ extension PipelineSuites {
             #expect(waitUntil(ms: 5_000) { bin.streams().map(\.cameraId) == ["good"] }, "\(bin.streams())")
             let failed = Dictionary(uniqueKeysWithValues: bin.recentlyFailed().map { ($0.cameraId, $0) })
             #expect(failed["missing"]?.state == .error && failed["corrupt"]?.state == .error, "\(failed)")
-            #expect(failed["missing"]?.lastError?.isEmpty == false)
+            #expect(failed["missing"]?.lastError?.hasPrefix("file not found") == true, "\(String(describing: failed["missing"]?.lastError))")
+            #expect(failed["corrupt"]?.lastError?.hasPrefix("not a stream GStreamer can read") == true,
+                    "\(String(describing: failed["corrupt"]?.lastError))")
             #expect(tally.count(1) == 0 && tally.count(2) == 0)
             p.drain()
             #expect(p.messages.contains { $0.structureName == "stream-error" && $0.fields["sensor-id"] == "missing" })

@@ -291,6 +291,21 @@ import swiftcustomevents
         #expect(badField { _ = try RoiRoute.parseRois(fields) } == "roi[0].roi_id")
     }
 
+    /// Source failures name their cause first, from what the elements said.
+    @Test(arguments: [
+        ("Could not open resource for reading and writing.", "gstrtspsrc.c(8092): ... Failed to connect. (Generic error)",
+         "could not connect (connection refused or host unreachable): Could not open resource for reading and writing."),
+        ("Resource not found.", "gstfilesrc.c(532): ... No such file \"/x.mp4\"", "file not found: Resource not found."),
+        ("Unauthorized", nil, "the camera refused the credentials (401 Unauthorized): Unauthorized"),
+        ("Could not determine type of stream.", nil, "not a stream GStreamer can read (unknown format): Could not determine type of stream."),
+        ("Your GStreamer installation is missing a plug-in.", "no decoder for video/x-h265",
+         "no decoder for the stream's codec: Your GStreamer installation is missing a plug-in."),
+        ("Internal data stream error.", "streaming stopped, reason not-negotiated (-4)", "Internal data stream error."),
+    ] as [(String, String?, String)])
+    func failuresNameTheirCause(_ text: String, _ debug: String?, _ expected: String) {
+        #expect(FailureCause.reason(text: text, debug: debug) == expected)
+    }
+
     @Test func cropsClampToTheFrame() {
         #expect(CropRect(left: 10, top: 20, width: 100, height: 50).clamped(width: 320, height: 240)
                 == CropRect(left: 10, top: 20, width: 100, height: 50))

@@ -48,6 +48,10 @@ extension MultiUriSrcBin {
         return true
     }
 
+    /// How long a source that failed with a generic reason stays before it
+    /// leaves, for the error that names the cause to arrive.
+    static let specificErrorGraceMs = 200
+
     /// How long sources get to deliver their EOS after the application's.
     static let eosGraceMs = 2_000
 
@@ -109,8 +113,8 @@ extension MultiUriSrcBin {
             var text: UnsafeMutablePointer<gchar>?
             var debug: UnsafeMutablePointer<gchar>?
             gsb_message_parse_error_or_warning(message, &text, &debug)
-            let reason = slot.redacted(takeGString(text) ?? "unknown error")
             let details = takeGString(debug).map(slot.redacted)
+            let reason = FailureCause.reason(text: slot.redacted(takeGString(text) ?? "unknown error"), debug: details)
             gsb_message_unref(message)
             if slot.runtime.withLock({ $0.detaching }) {
                 binLog.debug(element.raw, "source \(slot.sourceId) is leaving; its error is not a failure: \(reason)")
@@ -121,15 +125,25 @@ extension MultiUriSrcBin {
                 return
             }
             let alreadyFailed = slot.runtime.withLock { rt -> Bool in
-                defer { rt.state = .error; rt.lastError = reason }
-                return rt.state == .error
+                let failed = rt.state == .error
+                // A bin's generic "state change failed" often comes before
+                // the element's own error that says why: the later, specific
+                // one replaces it.
+                if !failed || FailureCause.isGeneric(rt.lastError) { rt.lastError = reason }
+                rt.state = .error
+                return failed
             }
             guard !alreadyFailed else { return }
             postWarning(.resource, code: GST_RESOURCE_ERROR_FAILED.rawValue,
                         text: "source \(slot.sourceId) (\(slot.sensorId), \(slot.maskedUri)) failed and was removed: \(reason)",
                         debug: details)
             postSourceError(slot, reason: reason)
-            controlQueue.async { [weak self] in self?.retireFailed(slot) }
+            // A generic reason: the element's own error, which says why,
+            // usually follows within microseconds; let it land first.
+            let settle = FailureCause.isGeneric(reason) ? Self.specificErrorGraceMs : 0
+            controlQueue.asyncAfter(deadline: DispatchTime.now() + DispatchTimeInterval.milliseconds(settle)) { [weak self] in
+                self?.retireFailed(slot)
+            }
             return
         }
         if type == GST_MESSAGE_WARNING || type == GST_MESSAGE_INFO || type == GST_MESSAGE_PROGRESS
