@@ -312,6 +312,28 @@ extension PipelineSuites {
             #expect(p.errors.isEmpty)
         }
 
+        /// stop_after_seconds races a client that removes the camera and adds
+        /// it again under the same id before the time is up: the timer belongs
+        /// to the first stream only, the new one stays.
+        @Test func aStopTimerEndsOnlyItsOwnStream() throws {
+            let a = TestMedia.h264(pattern: "ball", frames: 30)
+            let p = TestPipeline("swiftmultiurisrcbin name=src port=0 live-source=true file-loop=true width=64 height=48 "
+                + "! fakesink name=out sync=false")
+            p.play()
+            let bin = try #require(p.bin())
+            #expect(waitUntil(ms: 5_000) { bin.isReady })
+            var timed = AddStreamRequest(cameraId: "cam", cameraName: "first", uri: a)
+            timed.stopAfterSeconds = 1
+            _ = try bin.addStream(timed)
+            _ = try bin.removeStream(cameraId: "cam", url: nil)
+            _ = try bin.addStream(AddStreamRequest(cameraId: "cam", cameraName: "second", uri: a))
+            usleep(1_800_000)
+            #expect(bin.streams().map(\.cameraName) == ["second"])
+            p.drain()
+            #expect(!p.messages.contains { $0.structureName == "stream-remove" && $0.fields["reason"] != nil })
+            #expect(p.errors.isEmpty)
+        }
+
         /// What GET info reports of the media side comes from the registry.
         @Test func platformFactsComeFromTheRegistry() throws {
             let p = binPipeline("")

@@ -36,6 +36,33 @@ import Testing
         expectAnswer(try client.get("/api/v1/health/get-dsready-state"), 200, "GET_DS_READINESS_INFO_SUCCESS")
     }
 
+    /// Comments and trailing commas (read as DeepStream's jsoncpp reads them)
+    /// must not smuggle depth past the pre-scan: nesting split by comments is
+    /// still refused before any parser recurses, brackets inside comments do
+    /// not count, and a body of nothing but commas and comments costs one pass.
+    @Test func lenientBodiesKeepTheDepthLimit() throws {
+        let control = RecordingControl()
+        let server = try makeTestServer(control) { $0.maxBodyBytes = 1 << 20 }
+        defer { server.stop() }
+        let client = HTTPClient(port: server.boundPort, timeoutMs: 5_000)
+        let split = Array(String(repeating: "[/**/", count: 20_000).utf8)
+        expectAnswer(try client.request("POST", "/api/v1/roi/update", body: split), 400,
+                     "ROI_UPDATE_FAIL, body: nested deeper than \(JSONCodec.maxDepth) levels")
+        let lineComments = Array(String(repeating: "[//x\n", count: 20_000).utf8)
+        expectAnswer(try client.request("POST", "/api/v1/roi/update", body: lineComments), 400,
+                     "ROI_UPDATE_FAIL, body: nested deeper than \(JSONCodec.maxDepth) levels")
+        // 20,000 brackets inside one comment: no depth at all, a valid body.
+        let hidden = Array(("/*" + String(repeating: "[", count: 20_000) + #"*/ {"stream":{"stream_id":"cam0","interval":2,},}"#).utf8)
+        _ = control.seed("cam0")
+        expectAnswer(try client.request("POST", "/api/v1/infer/set-interval", body: hidden), 200, "INFER_INTERVAL_UPDATE_SUCCESS")
+        // Half a megabyte of commas and comments: refused as malformed, at once.
+        let noise = Array(String(repeating: ",/**/", count: 100_000).utf8)
+        let started = monotonicMs()
+        expectAnswer(try client.request("POST", "/api/v1/roi/update", body: noise), 400, "ROI_UPDATE_FAIL, body: ")
+        #expect(monotonicMs() - started < 5_000)
+        expectAnswer(try client.get("/api/v1/health/get-dsready-state"), 200, "GET_DS_READINESS_INFO_SUCCESS")
+    }
+
     @Test func nestingScanCountsOnlyStructure() {
         #expect(!JSONCodec.nestsDeeper(than: 3, Array(#"[["[[[[[\"[[[", {"{{{{": "]]]]"}]]"#.utf8)))
         #expect(JSONCodec.nestsDeeper(than: 2, Array("[[[".utf8)))

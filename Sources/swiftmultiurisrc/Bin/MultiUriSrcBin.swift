@@ -466,12 +466,22 @@ final class MultiUriSrcBin: @unchecked Sendable {
             throw .conflict("camera_url does not match the url of camera_id '\(cameraId)'")
         }
         let info = slot.info()
-        let teardown = detach(slot, pushLifecycle: true)
-        forget(slot)
-        postStreamMessage("stream-remove", slot)
-        applyLayout()
+        let teardown = leave(slot)
         binLog.info(element.raw, "removed source \(slot.sourceId) (\(cameraId))")
         return (info, teardown)
+    }
+
+    /// A source leaves for good (control queue): its elements go (the
+    /// teardown is returned for a bounded wait), its slot and id are free,
+    /// `stream-remove` says so (with `reason` when given), the layout closes
+    /// the gap.
+    @discardableResult
+    private func leave(_ slot: SourceSlot, reason: String? = nil) -> BranchTeardown? {
+        let teardown = detach(slot, pushLifecycle: true)
+        forget(slot)
+        postStreamMessage("stream-remove", slot, reason: reason)
+        applyLayout()
+        return teardown
     }
 
     /// Takes a source's elements out of the pipeline; the slot itself stays
@@ -551,12 +561,8 @@ final class MultiUriSrcBin: @unchecked Sendable {
     /// saying why. Nothing when it has left already (control queue).
     func stopStream(_ slot: SourceSlot, reason: String) {
         guard state.withLock({ $0?.slots[slot.sourceId] === slot }) else { return }
-        let teardown = detach(slot, pushLifecycle: true)
-        forget(slot)
-        postStreamMessage("stream-remove", slot, reason: reason)
-        applyLayout()
+        leave(slot, reason: reason)
         binLog.info(element.raw, "source \(slot.sourceId) (\(slot.sensorId)) stopped: \(reason)")
-        _ = teardown
     }
 
     private func forget(_ slot: SourceSlot) {

@@ -26,8 +26,6 @@ final class SourceStateDriver: Sendable {
         var running = false
         /// The teardown was queued: nothing runs after it.
         var closed = false
-        /// Monotonic µs when the job now running started; 0 when idle.
-        var busySince: gint64 = 0
     }
     private let jobs = Mutex(Jobs())
     let sourceId: UInt32
@@ -58,22 +56,13 @@ final class SourceStateDriver: Sendable {
         return completion
     }
 
-    /// Whether the job running now has run for more than `ms`: a source
-    /// stuck in a call that may never return. Waiting on it again is waste.
-    func isStuck(longerThanMs ms: Int) -> Bool {
-        let since = jobs.withLock { $0.busySince }
-        return since != 0 && g_get_monotonic_time() - since > gint64(ms) * 1000
-    }
-
     private func drain() {
         while true {
             let next = jobs.withLock { j -> (@Sendable () -> Void)? in
                 guard !j.queued.isEmpty else {
                     j.running = false
-                    j.busySince = 0
                     return nil
                 }
-                j.busySince = g_get_monotonic_time()
                 return j.queued.removeFirst()
             }
             guard let next else { return }

@@ -208,8 +208,7 @@ enum StreamRoutes {
         }
     }
 
-    static func handleSensors(_ ctx: RouteContext, operation routeOperation: String, action: Action) throws(ControlError) -> RestResponse {
-        let operation = routeOperation
+    static func handleSensors(_ ctx: RouteContext, operation: String, action: Action) throws(ControlError) -> RestResponse {
         switch try parse(try ctx.bodyObject(), action: action) {
         case let .single(sensor):
             // What was done names the answer, whichever route carried it.
@@ -229,7 +228,7 @@ enum StreamRoutes {
             var firstFailure: ControlError?
             var failures = 0
             for item in items {
-                let itemOperation = item.sensor.map(\.operation).get(or: operation)
+                let itemOperation = (try? item.sensor.get())?.operation ?? operation
                 var entry = JSONObject(["camera_id": item.cameraId.map { .string($0) } ?? .null])
                 switch item.sensor.flatMap({ perform($0, control: ctx.control) }) {
                 case let .success(info):
@@ -266,13 +265,5 @@ enum StreamRoutes {
             }
             return response
         }
-    }
-}
-
-extension Result {
-    /// The success value, or `fallback` for a failure.
-    func get(or fallback: Success) -> Success {
-        if case let .success(value) = self { return value }
-        return fallback
     }
 }
