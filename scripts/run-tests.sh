@@ -27,7 +27,8 @@
 #   SKIP_MESON_CHECK=1    skip step 4 (a quicker local run; CI never sets it)
 #   KEEP_TMP=1            keep the temporary folder (registries, logs, meson prefix)
 #
-# What tests get from this script: GST_REGISTRY (a fresh file), SWIFT_MULTIURISRC_BIN_PATH
+# What tests get from this script: SWIFT_MULTIURISRC_PYTHON (python of the venv of
+# scripts/requirements-test.txt), GST_REGISTRY (a fresh file), SWIFT_MULTIURISRC_BIN_PATH
 # (SwiftPM's bin folder: both .so files) and SWIFT_MULTIURISRC_PLUGIN_DIR (a folder holding
 # only libgstswiftmultiurisrc.so). Point GST_PLUGIN_PATH of a child process at the latter:
 # GStreamer blacklists every .so in GST_PLUGIN_PATH that is not a plugin, and SwiftPM's bin
@@ -142,6 +143,17 @@ report_hang() {
 }
 
 # ---------------------------------------------------------------------------
+# Python tools of the tests (scripts/requirements-test.txt: the Prometheus parser, the
+# Kubernetes validator) in a venv; tests find its python in SWIFT_MULTIURISRC_PYTHON.
+step "test venv (scripts/test-venv.sh)"
+t0=$(now)
+if ! test_python="$(bash "$repo/scripts/test-venv.sh" </dev/null)"; then
+  echo "run-tests: scripts/test-venv.sh FAILED" >&2
+  exit 1
+fi
+record "test venv" ok "$(( $(now) - t0 ))s, $test_python"
+
+# ---------------------------------------------------------------------------
 step "swift test ${test_flags[*]:-} (GST_REGISTRY in $tmp)"
 t0=$(now)
 # swift test runs in a session of its own (setsid) so that whatever it leaves behind
@@ -154,6 +166,7 @@ set +e
   GST_REGISTRY="$tmp/registry-swift-test.bin" \
   SWIFT_MULTIURISRC_BIN_PATH="$bin" \
   SWIFT_MULTIURISRC_PLUGIN_DIR="$plugin_dir" \
+  SWIFT_MULTIURISRC_PYTHON="$test_python" \
     timeout -k 30 "$test_timeout" setsid bash -c 'echo $$ >"$0"; exec "$@"' "$tmp/swift-test.sid" \
       stdbuf -oL -eL swift test --scratch-path "$scratch" ${test_flags[@]+"${test_flags[@]}"} \
     </dev/null 2>&1 | tee "$tmp/swift-test.log"
