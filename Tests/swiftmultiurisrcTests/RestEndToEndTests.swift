@@ -308,9 +308,13 @@ extension PipelineSuites {
             _ = gst_structure_get_int(structure, "height", &height)
             #expect((width, height) == (160, 120))
 
-            // The default muxer has no batching: an honest failure naming the property.
+            // The default muxer batches once it has a timeout, and stops again at -1.
             expectAnswer(try post("/api/v1/mux/batched-push-timeout", #"{"stream":{"batched_push_timeout":40000}}"#),
-                         409, "BATCHED_PUSH_TIMEOUT_UPDATE_FAIL", mentions: ["batched-push-timeout"])
+                         200, "BATCHED_PUSH_TIMEOUT_UPDATE_SUCCESS")
+            let muxer = try #require(pipeline.element("muxer"))
+            #expect(gsb_object_get_int(UnsafeMutableRawPointer(muxer), "batched-push-timeout") == 40000)
+            expectAnswer(try post("/api/v1/mux/batched-push-timeout", #"{"stream":{"batched_push_timeout":-1}}"#),
+                         200, "BATCHED_PUSH_TIMEOUT_UPDATE_SUCCESS")
 
             expectAnswer(try post("/api/v1/osd/process-mode", #"{"stream":{"stream_id":"0","process_mode":1}}"#),
                          200, "PROCESS_MODE_UPDATE_SUCCESS")

@@ -132,7 +132,7 @@ extension PipelineSuites {
         /// it (applyDecoderProperties) and sends no event. The decoder
         /// uridecodebin3 picks here (avdec_h264) has no such property, so
         /// nothing changes: the answer is the 409 that mux/max-latency gives for
-        /// a muxer without the property (README: 409 "a setting the current
+        /// a muxer without the property (compositor) (README: 409 "a setting the current
         /// pipeline cannot apply"), not a 200 that changed nothing.
         @Test func lowLatencyModeOnADecoderWithoutItIsNotApplied() throws {
             let port = freeLocalPort()
@@ -228,11 +228,11 @@ extension PipelineSuites {
 
         // MARK: mux/max-latency
 
-        /// Neither muxer the bin builds itself has max-latency (nvstreammux's;
-        /// this GStreamer has no muxer with it): an honest 409 naming the
-        /// muxer and the property, stream_id ignored, and nothing changes.
+        /// The default muxer takes max-latency (and reads it back); a mosaic
+        /// (compositor) has no such property: an honest 409 naming the muxer
+        /// and the property, and nothing changes. stream_id is ignored.
         @Test(arguments: [("default", "swiftstreammux"), ("compositor", "compositor")])
-        func maxLatencyIsRefusedByAMuxerWithoutIt(_ muxer: String, _ factory: String) throws {
+        func maxLatencyReachesTheMuxerOrIsRefused(_ muxer: String, _ factory: String) throws {
             let port = freeLocalPort()
             let p = restBin(port, properties: "muxer=\(muxer)")
             let recorder = PadRecorder(try #require(p.element("out")))
@@ -243,13 +243,24 @@ extension PipelineSuites {
             let source: UInt32 = muxer == "compositor" ? UInt32.max : 0
             #expect(waitUntil(ms: 10_000) { recorder.frames(source) > 5 })
             let element = try #require(p.element("muxer"))
+            let raw = UnsafeMutableRawPointer(element)
             #expect(gst_element_get_factory(element).map { objectName(UnsafeMutableRawPointer($0)) } == factory)
-            #expect(gsb_object_has_property(UnsafeMutableRawPointer(element), "max-latency") == 0)
 
-            let reason = "MAX_LATENCY_UPDATE_FAIL, the muxer (\(factory)) has no property max-latency"
-            expectAnswer(try http.post("/api/v1/mux/max-latency", #"{"stream":{"max_latency":100000}}"#), 409, reason)
-            // stream_id is not needed and ignored: an unknown one is not a 404.
-            expectAnswer(try http.post("/mux/max-latency", #"{"stream":{"stream_id":"7","max_latency":0}}"#), 409, reason)
+            if muxer == "default" {
+                // 10 s: far more than any frame here is late, so nothing is dropped.
+                expectAnswer(try http.post("/api/v1/mux/max-latency", #"{"stream":{"max_latency":4000000000}}"#),
+                             200, "MAX_LATENCY_UPDATE_SUCCESS")
+                #expect(gsb_object_get_uint(raw, "max-latency") == 4_000_000_000)
+                expectAnswer(try http.post("/mux/max-latency", #"{"stream":{"stream_id":"7","max_latency":0}}"#),
+                             200, "MAX_LATENCY_UPDATE_SUCCESS")
+                #expect(gsb_object_get_uint(raw, "max-latency") == 0)
+            } else {
+                #expect(gsb_object_has_property(raw, "max-latency") == 0)
+                let reason = "MAX_LATENCY_UPDATE_FAIL, the muxer (\(factory)) has no property max-latency"
+                expectAnswer(try http.post("/api/v1/mux/max-latency", #"{"stream":{"max_latency":100000}}"#), 409, reason)
+                // stream_id is not needed and ignored: an unknown one is not a 404.
+                expectAnswer(try http.post("/mux/max-latency", #"{"stream":{"stream_id":"7","max_latency":0}}"#), 409, reason)
+            }
             expectAnswer(try http.post("/api/v1/mux/max-latency", #"{"stream":{"max_latency":-5}}"#),
                          400, "MAX_LATENCY_UPDATE_FAIL, ", mentions: ["max_latency"])
             #expect(keepsFlowing(recorder, source))

@@ -271,6 +271,7 @@ void gsb_pad_stream_lock (GstPad * pad) { GST_PAD_STREAM_LOCK (pad); }
 void gsb_pad_stream_unlock (GstPad * pad) { GST_PAD_STREAM_UNLOCK (pad); }
 void gsb_pad_set_proxy_caps (GstPad * pad) { GST_PAD_SET_PROXY_CAPS (pad); }
 gboolean gsb_pad_is_eos (GstPad * pad) { return GST_PAD_IS_EOS (pad); }
+gboolean gsb_pad_is_flushing (GstPad * pad) { return GST_PAD_IS_FLUSHING (pad); }
 
 GstClockTime
 gsb_element_running_time (GstElement * element)

@@ -19,6 +19,8 @@ source_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
   m->source_id = 0;
   m->sensor_id = NULL;
   m->frame_number = 0;
+  m->batch_id = G_MAXUINT64;
+  m->num_frames_in_batch = 0;
   return TRUE;
 }
 
@@ -33,9 +35,15 @@ source_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * buffer,
     GQuark type, gpointer data)
 {
   GstSwiftSourceMeta *m = (GstSwiftSourceMeta *) meta;
+  GstSwiftSourceMeta *copy;
   /* Copies and region changes keep the origin of the frame. */
-  return gst_buffer_add_swift_source_meta (dest, m->source_id, m->sensor_id,
-      m->frame_number) != NULL;
+  copy = gst_buffer_add_swift_source_meta (dest, m->source_id, m->sensor_id,
+      m->frame_number);
+  if (copy == NULL)
+    return FALSE;
+  copy->batch_id = m->batch_id;
+  copy->num_frames_in_batch = m->num_frames_in_batch;
+  return TRUE;
 }
 
 const GstMetaInfo *
@@ -63,6 +71,8 @@ gst_buffer_add_swift_source_meta (GstBuffer * buffer, guint source_id,
   m->source_id = source_id;
   m->sensor_id = g_strdup (sensor_id);
   m->frame_number = frame_number;
+  m->batch_id = G_MAXUINT64;
+  m->num_frames_in_batch = 0;
   return m;
 }
 

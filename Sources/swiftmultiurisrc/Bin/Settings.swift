@@ -248,7 +248,9 @@ enum BinProperty: UInt32, CaseIterable {
                          min: 0, max: 16384, defaultValue: 0)
         case .batchedPushTimeout:
             return .int(name: "batched-push-timeout", nick: "Batched push timeout",
-                        blurb: "Passed to a muxer that has this property (nvstreammux), microseconds; -1 = muxer default",
+                        blurb: "Microseconds the muxer waits for one frame of every source before sending a batch "
+                            + "(swiftstreammux and nvstreammux; REST mux/batched-push-timeout also sets it); "
+                            + "-1 = no batching (swiftstreammux) or the muxer's default",
                         min: -1, max: Int32.max, defaultValue: -1)
         case .liveSource:
             return .bool(name: "live-source", nick: "Live source",
@@ -461,7 +463,8 @@ enum BinProperty: UInt32, CaseIterable {
                          blurb: "Output buffers of the muxer's pool. \(muxerOnly)", min: 4, max: 1024, defaultValue: 4)
         case .maxLatency:
             return .uint(name: "max-latency", nick: "Maximum latency",
-                         blurb: "Most latency the muxer adds, nanoseconds (REST mux/max-latency also sets it). \(muxerOnly)",
+                         blurb: "Nanoseconds a frame may arrive after the sinks render it; later ones are dropped "
+                             + "(swiftstreammux; nvstreammux has its own meaning). REST mux/max-latency also sets it. 0 = off",
                          min: 0, max: UInt32.max, defaultValue: 0)
         case .attachSysTs:
             return .bool(name: "attach-sys-ts", nick: "Attach system timestamp",

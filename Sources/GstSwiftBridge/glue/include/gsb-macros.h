@@ -133,6 +133,7 @@ void gsb_pad_stream_lock (GstPad * pad);
 void gsb_pad_stream_unlock (GstPad * pad);
 void gsb_pad_set_proxy_caps (GstPad * pad);
 gboolean gsb_pad_is_eos (GstPad * pad);
+gboolean gsb_pad_is_flushing (GstPad * pad);
 /* The running time of an element now (clock time - base time), or
  * GST_CLOCK_TIME_NONE without a clock. */
 GstClockTime gsb_element_running_time (GstElement * element);
