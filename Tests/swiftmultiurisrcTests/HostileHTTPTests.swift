@@ -33,7 +33,7 @@ import Testing
             }
         }
         #expect(control.calls.isEmpty)
-        expectAnswer(try client.get("/api/v1/health/get-dsready-state"), 200, "GET_DS_READINESS_INFO_SUCCESS")
+        expectAnswer(try client.get("/api/v1/health/get-dsready-state"), 200, "GET_READY_INFO_SUCCESS")
     }
 
     /// Comments and trailing commas (read as DeepStream's jsoncpp reads them)
@@ -60,7 +60,7 @@ import Testing
         let started = monotonicMs()
         expectAnswer(try client.request("POST", "/api/v1/roi/update", body: noise), 400, "ROI_UPDATE_FAIL, body: ")
         #expect(monotonicMs() - started < 5_000)
-        expectAnswer(try client.get("/api/v1/health/get-dsready-state"), 200, "GET_DS_READINESS_INFO_SUCCESS")
+        expectAnswer(try client.get("/api/v1/health/get-dsready-state"), 200, "GET_READY_INFO_SUCCESS")
     }
 
     @Test func nestingScanCountsOnlyStructure() {
@@ -464,6 +464,6 @@ import Testing
         #expect(headersClosed == slowHeaders.count)
         #expect(bodiesClosed == slowBodies.count)
         #expect(control.calls.isEmpty)
-        expectAnswer(try HTTPClient(port: port).get("/api/v1/health/get-dsready-state"), 200, "GET_DS_READINESS_INFO_SUCCESS")
+        expectAnswer(try HTTPClient(port: port).get("/api/v1/health/get-dsready-state"), 200, "GET_READY_INFO_SUCCESS")
     }
 }

@@ -185,6 +185,64 @@ import swiftcustomevents
                  status: 400, reasonPrefix: "INFER_INTERVAL_UPDATE_FAIL", mentions: "body"),
     ]
 
+    /// DeepStream 9.1's own failure texts lead the reason, spelling and
+    /// spacing as 9.1 has them (../shared/reference/deepstream-9.1.md §1.2);
+    /// our detail, naming the field, follows in parentheses.
+    static let deepStreamTexts: [FailCase] = [
+        FailCase(path: "/roi/update", body: #"{"stream":{"stream_id":"nosuchcam","roi":[]}}"#, status: 404,
+                 reasonPrefix: "ROI_UPDATE_FAIL, Unable to find stream id for ROI updation (", mentions: "stream_id"),
+        FailCase(path: "/roi/update", body: #"{"stream":{"stream_id":[1],"roi":[]}}"#, status: 400,
+                 reasonPrefix: "ROI_UPDATE_FAIL, stream_id value not parsed correctly (", mentions: "stream.stream_id"),
+        FailCase(path: "/dec/drop-frame-interval", body: #"{"stream":{"stream_id":"1","drop_frame_interval":31}}"#, status: 400,
+                 reasonPrefix: "DROP_FRAME_INTERVAL_UPDATE_FAIL, drop_frame_interval value not parsed correctly, Range: 0 - 30 (",
+                 mentions: "stream.drop_frame_interval"),
+        FailCase(path: "/dec/skip-frames", body: #"{"stream":{"stream_id":"1","skip_frames":"x"}}"#, status: 400,
+                 reasonPrefix: "SKIP_FRAMES_UPDATE_FAIL, skip_frames value not parsed correctly, Range: 0-2 (", mentions: "skip_frames"),
+        FailCase(path: "/enc/iframe-interval", body: #"{"stream":{"stream_id":"1","iframeinterval":257}}"#, status: 400,
+                 reasonPrefix: "IFRAME_INTERVAL_UPDATE_FAIL, iframeinterval value not parsed correctly, Unsigned Integer Range: 0 - 4294967295 (",
+                 mentions: "iframeinterval"),
+        FailCase(path: "/enc/bitrate", body: #"{"stream":{"stream_id":"9","bitrate":1000}}"#, status: 404,
+                 reasonPrefix: "BITRATE_UPDATE_FAIL, Not able to find source id (", mentions: "stream_id"),
+        FailCase(path: "/infer/set-interval", body: #"{"stream":{"stream_id":"1","interval":33}}"#, status: 400,
+                 reasonPrefix: "INFER_INTERVAL_UPDATE_FAIL, interval value not parsed correctly, Unsigned Integer. Range: 0 - 32 (",
+                 mentions: "stream.interval"),
+        FailCase(path: "/infer/set-interval", body: #"{"stream":{"stream_id":"9","interval":3}}"#, status: 404,
+                 reasonPrefix: "INFER_INTERVAL_UPDATE_FAIL, Unable to find stream id for infer property updation (", mentions: "stream_id"),
+        FailCase(path: "/inferserver/set-interval", body: #"{"stream":{"stream_id":"9","interval":3}}"#, status: 404,
+                 reasonPrefix: "INFERSERVER_INTERVAL_UPDATE_FAIL, Unable to find stream id for infer (inferserver) property updation (",
+                 mentions: "stream_id"),
+        FailCase(path: "/nvtracker/config-path", body: #"{"stream":{"stream_id":"9","config_path":"a.yml"}}"#, status: 404,
+                 reasonPrefix: "NVTRACKER_CONFIG_UPDATE_FAIL, Unable to find stream id for nvTracker property updation (", mentions: "stream_id"),
+        FailCase(path: "/osd/process-mode", body: #"{"stream":{"stream_id":"9","process_mode":1}}"#, status: 404,
+                 reasonPrefix: "PROCESS_MODE_UPDATE_FAIL, Unable to find stream id for osd property updation (", mentions: "stream_id"),
+        FailCase(path: "/conv/srccrop", body: #"{"stream":{"stream_id":"1","src_crop":"1:2"}}"#, status: 400,
+                 reasonPrefix: "SRC_CROP_UPDATE_FAIL, src_crop value not parsed correctly,  Use string with values of crop location to set the property. e.g. 20:20:40:50 (",
+                 mentions: "src_crop"),
+        FailCase(path: "/conv/destcrop", body: #"{"stream":{"stream_id":"1","dest_crop":"1:2"}}"#, status: 400,
+                 reasonPrefix: "DEST_CROP_UPDATE_FAIL, dest_crop value not parsed correctly, Use string with values of crop location to set the property. e.g. 20:20:40:50 (",
+                 mentions: "dest_crop"),
+        FailCase(path: "/conv/flip-method", body: #"{"stream":{"stream_id":"1","flip_method":8}}"#, status: 400,
+                 reasonPrefix: "FLIP_METHOD_UPDATE_FAIL, flip_method value not parsed correctly, Enum value range 0-7 (", mentions: "flip_method"),
+        FailCase(path: "/conv/interpolation-method", body: #"{"stream":{"stream_id":"1","interpolation_method":7}}"#, status: 400,
+                 reasonPrefix: "INTERPOLATION_METHOD_UPDATE_FAIL, interpolation_method value not parsed correctly, Enum value range 0-6 (",
+                 mentions: "interpolation_method"),
+        FailCase(path: "/conv/flip-method", body: #"{"stream":{"stream_id":true,"flip_method":1}}"#, status: 400,
+                 reasonPrefix: "FLIP_METHOD_UPDATE_FAIL, stream_id value not parsed correctly (", mentions: "stream_id"),
+        FailCase(path: "/mux/batched-push-timeout", body: #"{"stream":{"batched_push_timeout":-2}}"#, status: 400,
+                 reasonPrefix: "BATCHED_PUSH_TIMEOUT_UPDATE_FAIL, batched_push_timeout value not parsed correctly,  Range: -1 - 2147483647 (",
+                 mentions: "batched_push_timeout"),
+        FailCase(path: "/stream/add", body: #"{"key":"sensor","value":{"camera_id":"c","camera_url":"file:///x","change":"rename"}}"#,
+                 status: 400, reasonPrefix: "STREAM_ADD_FAIL, Sensor API change string not supported (", mentions: "value.change"),
+    ]
+
+    @Test(arguments: deepStreamTexts)
+    func reasonsLeadWithDeepStreamsText(_ c: FailCase) throws {
+        let (control, server, client) = try setUp()
+        defer { server.stop() }
+        expectAnswer(try client.post("/api/v1" + c.path, c.body), c.status, c.reasonPrefix, mentions: [c.mentions])
+        #expect(control.calls.isEmpty, "no control call on bad input")
+    }
+
     @Test(arguments: failCases)
     func controlRouteFails(_ c: FailCase) throws {
         let (control, server, client) = try setUp()
@@ -349,10 +407,10 @@ import swiftcustomevents
     func healthAndVersion(_ prefix: String) throws {
         let (control, server, client) = try setUp()
         defer { server.stop() }
-        var body = expectAnswer(try client.get(prefix + "/health/get-dsready-state"), 200, "GET_DS_READINESS_INFO_SUCCESS")
+        var body = expectAnswer(try client.get(prefix + "/health/get-dsready-state"), 200, "GET_READY_INFO_SUCCESS")
         #expect(body["health-info"] == .object(JSONObject(["ds-ready": "YES"])))
         control.setReady(false)
-        body = expectAnswer(try client.get(prefix + "/health/get-dsready-state"), 200, "GET_DS_READINESS_INFO_SUCCESS")
+        body = expectAnswer(try client.get(prefix + "/health/get-dsready-state"), 200, "GET_READY_INFO_SUCCESS")
         #expect(body["health-info"] == .object(JSONObject(["ds-ready": "NO"])))
         body = expectAnswer(try client.get(prefix + "/version"), 200, "GET_VERSION_SUCCESS")
         #expect(string(body["version"])?.contains("REST API Version v1") == true)

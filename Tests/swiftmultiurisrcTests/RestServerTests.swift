@@ -169,7 +169,7 @@ import Testing
         defer { server.stop() }
         control = nil
         expectAnswer(try HTTPClient(port: server.boundPort).get("/api/v1/health/get-dsready-state"),
-                     503, "GET_DS_READINESS_INFO_FAIL, ")
+                     503, "GET_READY_INFO_FAIL, ")
         _ = control
     }
 

@@ -42,7 +42,7 @@ extension PipelineSuites {
 
         /// `ds-ready` of a health answer (records an issue when it is missing).
         func dsReady(_ response: HTTPResponse, sourceLocation: SourceLocation = #_sourceLocation) -> String? {
-            let body = expectAnswer(response, 200, "GET_DS_READINESS_INFO_SUCCESS", sourceLocation: sourceLocation)
+            let body = expectAnswer(response, 200, "GET_READY_INFO_SUCCESS", sourceLocation: sourceLocation)
             guard case let .object(info)? = body["health-info"] else {
                 Issue.record("no health-info object: \(response.text)", sourceLocation: sourceLocation)
                 return nil

@@ -134,11 +134,11 @@ enum OpenAPIDocument {
                      example: example(["stream_id": "0", "force_intra": 1])),
         ControlRoute(path: "/enc/iframe-interval", operation: "IFRAME_INTERVAL_UPDATE",
                      summary: "Encoder I-frame interval (event downstream)",
-                     fields: [streamIdField, uintField("iframeinterval")],
+                     fields: [streamIdField, uintField("iframeinterval", 0, 256)],
                      example: example(["stream_id": "0", "iframeinterval": 30])),
         ControlRoute(path: "/infer/set-interval", operation: "INFER_INTERVAL_UPDATE",
                      summary: "nvinfer interval (event downstream)",
-                     fields: [streamIdField, uintField("interval")],
+                     fields: [streamIdField, uintField("interval", 0, 32)],
                      example: example(["stream_id": "0", "interval": 2])),
         ControlRoute(path: "/inferserver/set-interval", operation: "INFERSERVER_INTERVAL_UPDATE",
                      summary: "nvinferserver interval (event downstream)",
@@ -429,8 +429,8 @@ enum OpenAPIDocument {
             responses: [response(200, successBody("GET_VERSION", extra: [("version", obj(["type": "string"]))],
                                                   required: ["version"]))] + failures(getFailures))])))
         paths.append(("/health/get-dsready-state", obj(["get": operation(
-            "GET_DS_READINESS_INFO", summary: "Whether the pipeline plays (200 either way)", tag: "app", body: nil,
-            responses: [response(200, successBody("GET_DS_READINESS_INFO", extra: [("health-info", obj([
+            "GET_READY_INFO", summary: "Whether the pipeline plays (200 either way)", tag: "app", body: nil,
+            responses: [response(200, successBody("GET_READY_INFO", extra: [("health-info", obj([
                 "type": "object",
                 "required": strings(["ds-ready"]),
                 "properties": obj(["ds-ready": obj(["type": "string", "enum": strings(["YES", "NO"])])]),

@@ -2,7 +2,7 @@
 ///
 ///     POST app/quit                   {"stream": {"app_quit": 1}}   (1 or true; 0/false is 400)
 ///     GET  version                    {"status", "reason": "GET_VERSION_SUCCESS", "version": "..."}
-///     GET  health/get-dsready-state   {"status", "reason": "GET_DS_READINESS_INFO_SUCCESS",
+///     GET  health/get-dsready-state   {"status", "reason": "GET_READY_INFO_SUCCESS",
 ///                                      "health-info": {"ds-ready": "YES" | "NO"}}
 ///
 /// The health answer is 200 in both cases: it reports readiness, it does not
@@ -44,9 +44,10 @@ enum AppRoutes {
         Route(.get, "/version", operation: "GET_VERSION") { _ throws(ControlError) in
             .success("GET_VERSION", extra: JSONObject(["version": .string(restAPIVersion)]))
         },
-        Route(.get, "/health/get-dsready-state", operation: "GET_DS_READINESS_INFO") { ctx throws(ControlError) in
+        // 9.1's reason (8.0 said GET_DS_READINESS_INFO_SUCCESS).
+        Route(.get, "/health/get-dsready-state", operation: "GET_READY_INFO") { ctx throws(ControlError) in
             let ready: JSONValue = ctx.control.isReady ? "YES" : "NO"
-            return .success("GET_DS_READINESS_INFO",
+            return .success("GET_READY_INFO",
                             extra: JSONObject(["health-info": .object(JSONObject(["ds-ready": ready]))]))
         },
         probe("/live", operation: "GET_LIVE_INFO", member: "live-info", field: "ds-liveness") { $0.live },

@@ -7,7 +7,7 @@ import swiftcustomevents
 ///     {"stream": {"stream_id": "0", "bitrate": 4000000}}       uint, > 0
 ///     {"stream": {"stream_id": "0", "force_idr": true}}        bool (also 0/1)
 ///     {"stream": {"stream_id": "0", "force_intra": true}}      bool (also 0/1)
-///     {"stream": {"stream_id": "0", "iframeinterval": 30}}     uint
+///     {"stream": {"stream_id": "0", "iframeinterval": 30}}     uint, at most 256
 enum EncoderRoutes {
     static let routes: [Route] = [
         Route(.post, "/enc/bitrate", operation: "BITRATE_UPDATE") { ctx throws(ControlError) in
@@ -34,7 +34,8 @@ enum EncoderRoutes {
         Route(.post, "/enc/iframe-interval", operation: "IFRAME_INTERVAL_UPDATE") { ctx throws(ControlError) in
             let fields = try ctx.controlFields()
             let stream = try ctx.resolveStream(fields)
-            let interval = try fields.uint32("iframeinterval")
+            // 9.1 refuses more than 256.
+            let interval = try fields.uint32("iframeinterval", in: 0...256)
             try ctx.control.pushDownstream(.encIframeInterval(streamId: String(stream.sourceId), interval: interval))
             return .success("IFRAME_INTERVAL_UPDATE")
         },

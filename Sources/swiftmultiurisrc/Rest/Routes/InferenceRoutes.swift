@@ -4,7 +4,7 @@ import swiftcustomevents
 /// nvtracker/config-path, analytics/reload-config (POST): settings of the
 /// elements after the bin, sent downstream as control events.
 ///
-///     {"stream": {"stream_id": "0", "interval": 2}}                  infer, inferserver: uint
+///     {"stream": {"stream_id": "0", "interval": 2}}                  infer: uint 0-32, inferserver: uint
 ///     {"stream": {"stream_id": "0", "process_mode": 1}}              osd: 0 CPU, 1 GPU, 2 hardware
 ///     {"stream": {"stream_id": "0", "config_path": "/x/tracker.yml"}}  nvtracker: non-empty string
 ///     {"stream": {"config_file_path": "/x/analytics.txt"}}          analytics: non-empty; no stream_id
@@ -16,7 +16,8 @@ enum InferenceRoutes {
         Route(.post, "/infer/set-interval", operation: "INFER_INTERVAL_UPDATE") { ctx throws(ControlError) in
             let fields = try ctx.controlFields()
             let stream = try ctx.resolveStream(fields)
-            let interval = try fields.uint32("interval")
+            // 9.1 refuses more than 32 (inferserver has no bound).
+            let interval = try fields.uint32("interval", in: 0...32)
             try ctx.control.pushDownstream(.inferIntervalUpdate(streamId: String(stream.sourceId), interval: interval))
             return .success("INFER_INTERVAL_UPDATE")
         },

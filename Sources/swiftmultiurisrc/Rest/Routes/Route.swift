@@ -55,13 +55,14 @@ struct Route: Sendable {
     }
 
     /// Runs the handler; any error becomes the route's `_FAIL` response with
-    /// the error's status code.
+    /// the error's status code, its reason led by DeepStream's text
+    /// (DeepStreamReasons).
     func respond(_ context: RouteContext) -> RestResponse {
         do {
             return try handler(context)
         } catch {
             context.log.debug(nil, "\(context.request.method) \(context.request.requestPath): \(error.httpStatus) \(error.detail)")
-            return .failure(operation, error)
+            return .failure(operation, status: error.httpStatus, detail: DeepStreamReasons.detail(operation, error))
         }
     }
 }
