@@ -1,5 +1,6 @@
 import CGStreamer
 import GstSwiftBridge
+import Dispatch
 import Glibc
 import Synchronization
 import Testing
@@ -221,6 +222,72 @@ extension PipelineSuites {
             // Frames after the last event: nothing more is on its way.
             #expect(keepsFlowing(recorder, 0) && keepsFlowing(recorder, 1))
             #expect(recorder.control == expected)
+            p.drain()
+            #expect(p.errors.isEmpty, "\(p.errors.map { $0.text ?? "" })")
+            #expect(p.stop() == GST_STATE_CHANGE_SUCCESS)
+        }
+
+        // MARK: conv/* while a source's pad is busy
+
+        /// A conv/* request that must link elements in waits (at most 2 s)
+        /// for the source's pad to be between two frames. It waits on that
+        /// source's own settings gate: a stream/add sent meanwhile answers
+        /// first, and removing the busy source ends the wait at once with a
+        /// 409 saying so. Source 0's pad is kept busy by a blocking probe on
+        /// its muxer pad (its streaming thread then sits inside a push).
+        @Test func aWaitingRelinkHoldsUpNoOtherRequest() throws {
+            let port = freeLocalPort()
+            let p = restBin(port)
+            let recorder = PadRecorder(try #require(p.element("out")))
+            let http = HTTPClient(port: port)
+            try start(p)
+            let clip = TestMedia.h264(pattern: "ball", frames: 30)
+            expectAnswer(try add(http, "cam0", clip), 200, "STREAM_ADD_SUCCESS")
+            #expect(waitUntil(ms: 10_000) { recorder.frames(0) > 3 })
+
+            let muxer = try #require(p.element("muxer"))
+            let muxPad = try #require(gst_element_get_static_pad(muxer, "sink_0"))
+            defer { gst_object_unref(UnsafeMutableRawPointer(muxPad)) }
+            final class Flag: Sendable { let set = Atomic<Bool>(false) }
+            let blocked = Flag()
+            let probe = gst_pad_add_probe(muxPad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, { _, _, data in
+                if let data { Unmanaged<Flag>.fromOpaque(data).takeUnretainedValue().set.store(true, ordering: .releasing) }
+                return GST_PAD_PROBE_OK
+            }, Unmanaged.passRetained(blocked).toOpaque(), { data in
+                if let data { Unmanaged<Flag>.fromOpaque(data).release() }
+            })
+            #expect(waitUntil(ms: 5_000) { blocked.set.load(ordering: .acquiring) }, "source 0 is held at its muxer pad")
+
+            // Answers in the order they arrive.
+            let order = Mutex<[String]>([])
+            func request(_ name: String, _ path: String, _ body: String) -> DispatchSemaphore {
+                let done = DispatchSemaphore(value: 0)
+                DispatchQueue.global().async {
+                    let r = try? HTTPClient(port: port).post(path, body)
+                    order.withLock { $0.append("\(name) \(r?.status ?? 0) \(r?.text ?? "")") }
+                    done.signal()
+                }
+                return done
+            }
+            let flip = request("flip", "/api/v1/conv/flip-method", #"{"stream":{"stream_id":"0","flip_method":1}}"#)
+            // The request is waiting once its videoflip is in source 0's branch.
+            #expect(waitUntil(ms: 5_000) { p.element("flip") != nil }, "the flip request began")
+            let added = request("add", "/api/v1/stream/add", RestEndToEndTests.addBody("cam1", clip))
+            #expect(added.wait(timeout: .now() + .seconds(Int(10 * waitSlack))) == .success)
+            // Removing the busy source ends the wait.
+            let removed = request("remove", "/api/v1/stream/remove", RestEndToEndTests.addBody("cam0", clip, change: "camera_remove"))
+            #expect(flip.wait(timeout: .now() + .seconds(Int(10 * waitSlack))) == .success)
+            #expect(removed.wait(timeout: .now() + .seconds(Int(10 * waitSlack))) == .success)
+            if probe != 0 { gst_pad_remove_probe(muxPad, probe) }
+
+            let answers = order.withLock { $0 }
+            #expect(answers.count == 3, "\(answers)")
+            #expect(answers.first?.hasPrefix("add 200") == true, "stream/add answered before the flip: \(answers)")
+            let flipAnswer = answers.first { $0.hasPrefix("flip") } ?? ""
+            #expect(flipAnswer.hasPrefix("flip 409") && flipAnswer.contains("left while the request waited"), "\(answers)")
+            #expect(answers.contains { $0.hasPrefix("remove 200") }, "\(answers)")
+            // The other source plays on.
+            #expect(keepsFlowing(recorder, 1))
             p.drain()
             #expect(p.errors.isEmpty, "\(p.errors.map { $0.text ?? "" })")
             #expect(p.stop() == GST_STATE_CHANGE_SUCCESS)

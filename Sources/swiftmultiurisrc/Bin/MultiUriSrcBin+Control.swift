@@ -67,14 +67,17 @@ extension MultiUriSrcBin: StreamControl {
         downstream.send(event.makeEvent())
     }
 
+    /// On the source's own settings gate, not the control queue: a conv/*
+    /// relink may wait for the source's pad (see SourceSettingsGate).
     func applySourceSetting(sourceId: UInt32, _ setting: SourceSetting) throws(ControlError) {
-        try onControl { () throws(ControlError) in try applySourceSettingOnQueue(sourceId: sourceId, setting) }
-    }
-
-    private func applySourceSettingOnQueue(sourceId: UInt32, _ setting: SourceSetting) throws(ControlError) {
         guard let slot = state.withLock({ $0?.slots[sourceId] }) else {
             throw .notFound("no stream with source id \(sourceId)")
         }
+        try slot.settings.run { () throws(ControlError) in try applySourceSetting(slot, setting) }
+    }
+
+    private func applySourceSetting(_ slot: SourceSlot, _ setting: SourceSetting) throws(ControlError) {
+        let sourceId = slot.sourceId
         guard let branch = slot.branch.withLock({ $0 }) else {
             throw .conflict("stream \(sourceId) is \(slot.info().state.rawValue), not playing")
         }

@@ -13,7 +13,10 @@ let binLog = DebugCategory("swiftmultiurisrcbin", description: "swift-multiurisr
 /// streaming threads run the pad probes; civetweb's threads run REST
 /// requests. Every change to the pipeline (adding, removing, looping,
 /// tearing down a source) runs on `controlQueue`, one at a time, so no two
-/// of them interleave and no streaming thread ever waits for one.
+/// of them interleave and no streaming thread ever waits for one. Changes
+/// inside one source's branch (dec/*, conv/*, which may wait for that
+/// source's pad) run on the source's own `SourceSettingsGate` instead;
+/// `detach` ends them before the branch goes.
 ///
 /// Lock order: `settings` → `state` → a slot's `branch` → a slot's
 /// `runtime`/`dropper`. No lock is held while calling into GStreamer: each
@@ -492,7 +495,13 @@ final class MultiUriSrcBin: @unchecked Sendable {
     /// may wait for with a bound.
     @discardableResult
     func detach(_ slot: SourceSlot, pushLifecycle lifecycle: Bool) -> BranchTeardown? {
-        guard let branch = slot.branch.withLock({ $0 }) else { return nil }
+        // Taken out of the slot first: settings from now on find no branch,
+        // and the one in progress stops waiting for the pad and ends.
+        guard let branch = slot.branch.withLock({ current -> SourceBranch? in
+            defer { current = nil }
+            return current
+        }) else { return nil }
+        slot.settings.cancelAndWait()
         let muxer = state.withLock { $0?.muxer }
         // Errors the dying source posts from now on are not failures.
         slot.runtime.withLock { $0.detaching = true }
@@ -508,7 +517,6 @@ final class MultiUriSrcBin: @unchecked Sendable {
             GST_PAD_PROBE_DROP
         }, nil, nil)
         gst_bin_remove(binRef, branch.bin.ptr)
-        slot.branch.withLock { $0 = nil }
         if let muxPad = branch.muxPad {
             // Unlinked already: no new data comes, and the release waits only
             // for a push already inside the muxer.

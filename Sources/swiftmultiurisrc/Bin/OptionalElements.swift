@@ -16,22 +16,47 @@ enum OptionalElements {
 /// Runs a relink on the streaming thread of a pad once no data passes
 /// through it (an IDLE probe), or at once when the pad is idle already;
 /// the caller waits a bounded time and can give up while the relink has not
-/// begun.
+/// begun, and so can the source's `SourceSettingsGate` when the source
+/// leaves.
 final class IdleRelink: @unchecked Sendable {
     private enum Phase { case pending, running, done, cancelled }
+    enum Outcome: Equatable {
+        case linked, failed
+        /// The pad stayed busy for the whole wait; nothing changed.
+        case timedOut
+        /// The source left while waiting; nothing changed.
+        case cancelled
+    }
     private let phase = Mutex(Phase.pending)
     private let finished = DispatchSemaphore(value: 0)
     /// Set by the relink before `finished` is signalled.
     private let succeeded = Atomic<Bool>(false)
+    /// The gate cancelled the wait (rather than its timeout).
+    private let cancelledByGate = Atomic<Bool>(false)
     private let relink: @Sendable () -> Bool
 
     private init(_ relink: @escaping @Sendable () -> Bool) { self.relink = relink }
 
-    /// true when `relink` ran and succeeded; false when it failed or the pad
-    /// stayed busy for `timeoutMs` (then nothing was changed).
-    static func run(on pad: UnsafeMutablePointer<GstPad>, timeoutMs: Int,
-                    _ relink: @escaping @Sendable () -> Bool) -> Bool {
+    /// Ends a wait that has not begun relinking; a relink already running
+    /// finishes (it waits for nothing).
+    func cancel() {
+        let wake = phase.withLock { phase -> Bool in
+            guard phase == .pending else { return false }
+            phase = .cancelled
+            return true
+        }
+        if wake {
+            cancelledByGate.store(true, ordering: .releasing)
+            finished.signal()
+        }
+    }
+
+    static func run(on pad: UnsafeMutablePointer<GstPad>, timeoutMs: Int, gate: SourceSettingsGate,
+                    _ relink: @escaping @Sendable () -> Bool) -> Outcome {
         let job = IdleRelink(relink)
+        // Registered first: a source leaving from now on cancels the wait.
+        guard gate.track(job) else { return .cancelled }
+        defer { gate.untrack(job) }
         let probe = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_IDLE, { _, _, data in
             guard let data else { return GST_PAD_PROBE_REMOVE }
             let job = Unmanaged<IdleRelink>.fromOpaque(data).takeUnretainedValue()
@@ -49,20 +74,74 @@ final class IdleRelink: @unchecked Sendable {
             guard let data else { return }
             Unmanaged<IdleRelink>.fromOpaque(data).release()
         })
-        if job.finished.wait(timeout: .now() + .milliseconds(timeoutMs)) == .timedOut {
-            let cancelled = job.phase.withLock { phase -> Bool in
-                guard phase == .pending else { return false }
-                phase = .cancelled
-                return true
-            }
-            if cancelled {
-                if probe != 0 { gst_pad_remove_probe(pad, probe) }
-                return false
-            }
+        _ = job.finished.wait(timeout: .now() + .milliseconds(timeoutMs))
+        // Woken by the relink, by cancel(), or by the timeout: the phase says which.
+        let ended = job.phase.withLock { phase -> Phase in
+            if phase == .pending { phase = .cancelled }
+            return phase
+        }
+        switch ended {
+        case .pending, .cancelled:
+            if probe != 0 { gst_pad_remove_probe(pad, probe) }
+            return job.cancelledByGate.load(ordering: .acquiring) ? .cancelled : .timedOut
+        case .running:
             // Begun: it finishes without waiting for data.
             job.finished.wait()
+        case .done:
+            break
         }
-        return job.succeeded.load(ordering: .acquiring)
+        return job.succeeded.load(ordering: .acquiring) ? .linked : .failed
+    }
+}
+
+/// Serializes the run-time settings of one source (dec/*, conv/*) off the
+/// bin's control queue. A conv/* request that links elements in waits up
+/// to `relinkTimeoutMs` for the source's pad to be between two frames; on
+/// the control queue that wait would hold every add, remove and state
+/// change of the bin behind one busy source. Here it holds only later
+/// settings of the same source. `detach` calls `cancelAndWait` before it
+/// takes the branch apart, so no setting touches a branch being removed.
+final class SourceSettingsGate: Sendable {
+    private let queue = DispatchQueue(label: "swiftmultiurisrcbin.source-settings")
+    private struct Waiting {
+        var relink: IdleRelink?
+        /// Set during `cancelAndWait`: a relink starting then gives up at once.
+        var cancelling = false
+    }
+    private let waiting = Mutex(Waiting())
+
+    /// Runs `body` after the source's earlier settings, and waits for it.
+    func run<T>(_ body: () throws(ControlError) -> T) throws(ControlError) -> T {
+        let result: Result<T, ControlError> = queue.sync {
+            do throws(ControlError) { return .success(try body()) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Ends any wait for the pad and returns once the setting in progress
+    /// (if any) has finished: quickly, since it no longer waits for data.
+    func cancelAndWait() {
+        let relink = waiting.withLock { w -> IdleRelink? in
+            w.cancelling = true
+            return w.relink
+        }
+        relink?.cancel()
+        queue.sync {}
+        waiting.withLock { $0.cancelling = false }
+    }
+
+    fileprivate func track(_ job: IdleRelink) -> Bool {
+        waiting.withLock { w in
+            guard !w.cancelling else { return false }
+            w.relink = job
+            return true
+        }
+    }
+
+    fileprivate func untrack(_ job: IdleRelink) {
+        waiting.withLock { w in
+            if w.relink === job { w.relink = nil }
+        }
     }
 }
 
@@ -71,8 +150,8 @@ extension MultiUriSrcBin {
     static let relinkTimeoutMs = 2_000
 
     /// Links `which` into the slot's branch if it is not there yet and
-    /// returns the branch as it is then (control queue). `field` names the
-    /// request field in errors.
+    /// returns the branch as it is then (the slot's settings gate). `field`
+    /// names the request field in errors.
     func insertOptionalElements(_ which: OptionalElements, slot: SourceSlot,
                                 field: String) throws(ControlError) -> SourceBranch {
         guard let branch = slot.branch.withLock({ $0 }) else {
@@ -159,14 +238,22 @@ extension MultiUriSrcBin {
         }
         for e in made { _ = gst_element_sync_state_with_parent(e.ptr) }
 
-        guard IdleRelink.run(on: watched, timeoutMs: Self.relinkTimeoutMs, relink) else {
-            binLog.warning(element.raw, "source \(slot.sourceId): could not link in \(names.map(\.factory).joined(separator: ", "))")
+        let outcome = IdleRelink.run(on: watched, timeoutMs: Self.relinkTimeoutMs, gate: slot.settings, relink)
+        guard outcome == .linked else {
+            binLog.warning(element.raw, "source \(slot.sourceId): could not link in \(names.map(\.factory).joined(separator: ", ")) (\(outcome))")
             for e in made {
                 gst_element_set_state(e.ptr, GST_STATE_NULL)
                 gst_bin_remove(cast(branch.bin.ptr, to: GstBin.self), e.ptr)
             }
-            throw .conflict("\(field): stream \(slot.sourceId) did not pass a frame boundary within "
-                + "\(Self.relinkTimeoutMs) ms; try again")
+            switch outcome {
+            case .cancelled:
+                throw .conflict("\(field): stream \(slot.sourceId) left while the request waited for it")
+            case .timedOut:
+                throw .conflict("\(field): stream \(slot.sourceId) did not pass a frame boundary within "
+                    + "\(Self.relinkTimeoutMs) ms; try again")
+            case .linked, .failed:
+                throw .internalError("\(field): linking \(names.map(\.factory).joined(separator: ", ")) into stream \(slot.sourceId) failed")
+            }
         }
         let updated = slot.branch.withLock { current -> SourceBranch? in
             guard current != nil else { return nil }

@@ -36,6 +36,10 @@ final class SourceSlot: @unchecked Sendable {
     /// poll.
     let firstFrame = DispatchSemaphore(value: 0)
 
+    /// Serializes dec/* and conv/* settings of this source, off the control
+    /// queue; `detach` cancels and waits for the one in progress.
+    let settings = SourceSettingsGate()
+
     /// The labels given when the stream was added (stream info).
     let labels: [String: String]
     /// stop_after_frames: the stream leaves once this many frames left it;
