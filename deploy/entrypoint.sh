@@ -56,29 +56,46 @@ if [ -n "${REST_TOKEN:-}" ]; then
   bin+=("rest-token=$REST_TOKEN")
   shown+=("rest-token=(from REST_TOKEN)")
 fi
-log "gst-launch-1.0 -e ${shown[*]} ! ${tail[*]}"
-
-gst-launch-1.0 -e "${bin[@]}" ${extra[@]+"${extra[@]}"} '!' "${tail[@]}" &
-child=$!
+child=""
 watchdog=""
+pending=""
+
+# SigCgt of /proc/PID/status: the signals PID has a handler for (bit 1: SIGINT).
+catches_sigint() {
+  local mask
+  mask="$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)" || return 1
+  [ -n "$mask" ] && (( (16#$mask & 2) != 0 ))
+}
 
 stop() {
   # A second signal while stopping changes nothing: the bound is already running.
   [ -z "$watchdog" ] || return 0
+  if [ -z "$child" ]; then pending="$1"; return 0; fi
   log "SIG$1: EOS stop of gst-launch-1.0 (PID $child), at most ${grace}s"
-  kill -INT "$child" 2>/dev/null || true
-  # The watchdog's sleep is ended with it, so a clean stop leaves no process behind.
+  # Background jobs of a non-interactive bash start with SIGINT ignored, and gst-launch-1.0
+  # catches it only once its pipeline is built: sent before that, the SIGINT is lost; sent
+  # again after it was handled, it kills gst-launch-1.0 outright. So it is sent once, as soon
+  # as gst-launch-1.0 catches it. The watchdog's sleep is ended with it, so a clean stop
+  # leaves no process behind.
   (
     trap 'kill "$nap" 2>/dev/null; exit 0' TERM
-    sleep "$grace" & nap=$!
+    end=$(( SECONDS + grace ))
+    while ! catches_sigint "$child" && [ "$SECONDS" -lt "$end" ]; do sleep 0.1; done
+    kill -INT "$child" 2>/dev/null
+    sleep $(( end > SECONDS ? end - SECONDS : 0 )) & nap=$!
     wait "$nap"
-    log "gst-launch-1.0 still running ${grace}s after EOS: SIGKILL"
+    log "gst-launch-1.0 still running ${grace}s after SIG$1: SIGKILL"
     kill -KILL "$child" 2>/dev/null
   ) &
   watchdog=$!
 }
 trap 'stop TERM' TERM
 trap 'stop INT' INT
+
+log "gst-launch-1.0 -e ${shown[*]} ! ${tail[*]}"
+gst-launch-1.0 -e "${bin[@]}" ${extra[@]+"${extra[@]}"} '!' "${tail[@]}" &
+child=$!
+[ -z "$pending" ] || stop "$pending"
 
 # A trapped signal cuts `wait` short while gst-launch-1.0 still runs, so wait again until
 # the job is gone; bash keeps its status for the last `wait`. Each round needs a signal,
