@@ -184,7 +184,15 @@ clean_stop() {
   ! kill -0 "$child" 2>/dev/null || fail "gst-launch-1.0 (PID $child) outlived the entrypoint"
 }
 
-say "SIGTERM to the entrypoint (PID $PID)"
+# Frames flowing first: an EOS that meets a source still starting is the bin's known hang
+# (see the early stop below), not what this stop checks.
+for (( i = 0; i < 120; i++ )); do
+  get /api/v1/stream/get-stream-info
+  grep -o '"camera_id":"cam1"[^}]*' <<<"$BODY" | grep -q '"state":"playing"' && break
+  sleep 0.25
+done
+grep -o '"camera_id":"cam1"[^}]*' <<<"$BODY" | grep -q '"state":"playing"' || fail "cam1 is not playing after 30 s: $BODY"
+say "SIGTERM to the entrypoint (PID $PID), cam1 playing"
 clean_stop "$log"
 say "clean stop: status 0, EOS, no SIGKILL, nothing left running"
 
