@@ -10,6 +10,10 @@
 #                          must succeed, gst-inspect-1.0 -b must list no blacklisted file and every
 #                          DeepStream property name must be on the element
 #  3b. examples           the four gst-launch-examples/*.sh, each self-checking (SKIP_EXAMPLES=1 skips)
+#  3c. deploy             deploy/check-manifests.sh: kubernetes-validate --strict on deploy/kubernetes
+#                          against a fixed Kubernetes version, broken copies must fail;
+#                          deploy/check-entrypoint.sh: the container's entrypoint with the ConfigMap's
+#                          values against the built plugin, probes, SIGTERM stop (SKIP_DEPLOY=1 skips)
 #  4. meson-compat         meson setup + ninja + ninja install into a temporary prefix, the
 #                          installed files are where meson's libdir says, gst-inspect-1.0 loads
 #                          the installed plugin, and a C program builds against the installed
@@ -308,6 +312,34 @@ else
     fi
   done
   if [ "$examples_ok" = 1 ]; then record "examples" ok "$(( $(now) - t0 ))s"; else record "examples" FAILED "see output above"; fi
+fi
+
+# ---------------------------------------------------------------------------
+# deploy/: the Kubernetes manifests, validated offline with the test venv's kubernetes-validate
+# (a fixed Kubernetes version, --strict; broken copies must fail in the same run), and the
+# container's entrypoint run as the pod runs it: the ConfigMap's values, not root, probes
+# answered, SIGTERM ending in a clean EOS stop (SKIP_DEPLOY=1 skips).
+if [ "${SKIP_DEPLOY:-0}" = 1 ]; then
+  record "deploy" skipped "SKIP_DEPLOY=1"
+else
+  step "deploy: kubernetes-validate on deploy/kubernetes, deploy/entrypoint.sh against the plugin"
+  t0=$(now)
+  deploy_ok=1
+  echo "\$ bash deploy/check-manifests.sh"
+  if ! timeout -k 10 180 bash "$repo/deploy/check-manifests.sh" "$test_python" </dev/null; then
+    echo "run-tests: deploy/check-manifests.sh FAILED" >&2
+    deploy_ok=0
+  fi
+  echo "\$ bash deploy/check-entrypoint.sh"
+  if SWIFT_MULTIURISRC_PLUGIN="$bin/libgstswiftmultiurisrc.so" SWIFT_MULTIURISRC_PYTHON="$test_python" \
+      timeout -k 10 240 bash "$repo/deploy/check-entrypoint.sh" >"$tmp/deploy-entrypoint.log" 2>&1 </dev/null; then
+    grep '^check-entrypoint: ' "$tmp/deploy-entrypoint.log" | tail -n 4
+  else
+    tail -n 40 "$tmp/deploy-entrypoint.log"
+    echo "run-tests: deploy/check-entrypoint.sh FAILED" >&2
+    deploy_ok=0
+  fi
+  if [ "$deploy_ok" = 1 ]; then record "deploy" ok "$(( $(now) - t0 ))s"; else record "deploy" FAILED "see output above"; fi
 fi
 
 # ---------------------------------------------------------------------------
