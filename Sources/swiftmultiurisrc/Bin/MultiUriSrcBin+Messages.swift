@@ -65,7 +65,6 @@ extension MultiUriSrcBin {
                 slot.branch.withLock { $0 != nil } && slot.runtime.withLock { $0.state != .eos }
             }.sorted { $0.sourceId < $1.sourceId }
         }
-        guard !open.isEmpty else { return }
         for slot in open {
             slot.runtime.withLock { rt in
                 rt.state = .eos
@@ -76,9 +75,22 @@ extension MultiUriSrcBin {
                         debug: nil)
             detach(slot, pushLifecycle: true)
         }
-        applyLayout()
-        let anyLeft = state.withLock { st in st?.slots.values.contains { $0.branch.withLock { $0 != nil } } ?? false }
-        if !anyLeft { downstream.sendUnordered(gst_event_new_eos()) }
+        if !open.isEmpty { applyLayout() }
+        endIfNoSourceLeft()
+    }
+
+    /// After the application's EOS, the output ends as soon as no source is
+    /// left to end it: the last ones may have failed or been removed instead
+    /// of ending (an EOS that reaches a file source before it found its
+    /// streams makes it fail), and the muxer ends only when a pad ends.
+    func endIfNoSourceLeft() {
+        let (requested, anyLeft) = state.withLock { st in
+            (st?.eosRequested ?? false, st?.slots.values.contains { $0.branch.withLock { $0 != nil } } ?? false)
+        }
+        if requested, !anyLeft {
+            binLog.info(element.raw, "EOS requested and no source left: EOS")
+            downstream.sendUnordered(gst_event_new_eos())
+        }
     }
 
     /// GstBin::handle_message: an error inside one source must not stop the

@@ -484,6 +484,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
         forget(slot)
         postStreamMessage("stream-remove", slot, reason: reason)
         applyLayout()
+        endIfNoSourceLeft()
         return teardown
     }
 
@@ -562,6 +563,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
         postStreamMessage("stream-remove", slot)
         applyLayout()
         binLog.info(element.raw, "source \(slot.sourceId) (\(slot.sensorId)) failed and left: \(info.lastError ?? "unknown error")")
+        endIfNoSourceLeft()
     }
 
     /// A stream whose stop condition came (stop_after_frames,
