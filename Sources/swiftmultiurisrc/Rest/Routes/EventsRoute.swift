@@ -56,10 +56,18 @@ enum EventsRoute {
         let (subscription, gap) = hub.subscribe(after: lastEventId, limit: ctx.limits.queueSize) { signal in
             switch signal {
             case .ready: session.wake()
-            case .overflow: session.end()
+            case .overflow:
+                // Also ends a write blocked on a client that stopped reading.
+                session.markCutBehind()
+                session.end()
             }
         }
-        defer { subscription.cancel() }
+        defer {
+            subscription.cancel()
+            if session.wasCutBehind {
+                ctx.log.info(nil, "events: \(ctx.request.remoteAddress) fell more than \(ctx.limits.queueSize) notifications behind; stream closed")
+            }
+        }
         var opening = head(ctx.extraHeaders)
         opening.append(contentsOf: "retry: \(retryMs)\n\n".utf8)
         if let gap { opening.append(contentsOf: resetEvent(gap)) }
@@ -74,7 +82,6 @@ enum EventsRoute {
             let taken = subscription.take(max: batch)
             if taken.overflowed {
                 session.markCutBehind()
-                ctx.log.info(nil, "events: \(ctx.request.remoteAddress) fell more than \(ctx.limits.queueSize) notifications behind; stream closed")
                 return 200
             }
             if !taken.notifications.isEmpty {
