@@ -26,6 +26,9 @@ final class Notification: Sendable {
     let attempt: Int?
     /// The whole notification as one line of compact JSON.
     let json: [UInt8]
+    /// The same as one Server-Sent Event (`id:`, `event:`, `data:`), made
+    /// once here rather than once per GET events client.
+    let sseFrame: [UInt8]
 
     init(id: UInt64, kind: NotificationKind, timeMs: Int64, stream: StreamInfo?, reason: String?, attempt: Int?) {
         self.id = id
@@ -54,6 +57,15 @@ final class Notification: Sendable {
             object["reason"] = .string(reason)
         }
         json = JSONCodec.serialize(.object(object)) ?? []
+        // Compact JSON holds no raw line break: one data line.
+        var frame: [UInt8] = []
+        frame.reserveCapacity(json.count + 48)
+        frame.append(contentsOf: "id: ".utf8)
+        JSONCodec.appendDecimal(Int64(clamping: id), to: &frame)
+        frame.append(contentsOf: "\nevent: \(kind.rawValue)\ndata: ".utf8)
+        frame.append(contentsOf: json)
+        frame.append(contentsOf: "\n\n".utf8)
+        sseFrame = frame
     }
 }
 

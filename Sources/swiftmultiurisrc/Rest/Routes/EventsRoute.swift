@@ -84,9 +84,10 @@ enum EventsRoute {
                 session.markCutBehind()
                 return 200
             }
-            if !taken.notifications.isEmpty {
-                var bytes: [UInt8] = []
-                for n in taken.notifications { bytes.append(contentsOf: frame(n)) }
+            if let first = taken.notifications.first {
+                // One write per batch; the usual batch of one goes as made.
+                var bytes = first.sseFrame
+                for n in taken.notifications.dropFirst() { bytes.append(contentsOf: n.sseFrame) }
                 guard ctx.write(bytes) else { return 200 }
                 lastWriteMs = monotonicMs()
                 continue
@@ -130,19 +131,6 @@ enum EventsRoute {
         for h in extra { text += "\(h.name): \(h.value)\r\n" }
         text += "Connection: close\r\n\r\n"
         return Array(text.utf8)
-    }
-
-    /// One SSE event. The JSON is compact, so one `data:` line (no raw
-    /// line break survives JSON's string escapes).
-    static func frame(_ n: Notification) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(n.json.count + 48)
-        out.append(contentsOf: "id: ".utf8)
-        JSONCodec.appendDecimal(Int64(clamping: n.id), to: &out)
-        out.append(contentsOf: "\nevent: \(n.kind.rawValue)\ndata: ".utf8)
-        out.append(contentsOf: n.json)
-        out.append(contentsOf: "\n\n".utf8)
-        return out
     }
 
     static func resetEvent(_ gap: NotificationGap) -> [UInt8] {
