@@ -285,6 +285,28 @@ extension PipelineSuites {
             #expect(string(events[2].stream["camera_id"]) == "0")
         }
 
+        /// An unreachable RTSP camera with reconnection on: reconnecting, each
+        /// attempt, then the error once they run out, and its removal.
+        @Test func reconnectAttemptsAreAnnounced() throws {
+            let deadPort = freeLocalPort()
+            let f = Fixture("rtsp-reconnect-interval=1 rtsp-reconnect-attempts=2 latency=50 "
+                + "uri-list=rtsp://127.0.0.1:\(deadPort)/cam sensor-id-list=gone")
+            let client = try f.client([("Last-Event-ID", "0")])
+            var events: [SSEEvent] = []
+            let deadline = monotonicMs() + Int64(slack(15_000))
+            while events.last?.event != "stream-removed" && monotonicMs() < deadline {
+                if let e = client.next(timeoutMs: 200) { events.append(e) }
+            }
+            let kinds = events.map { $0.event == "stream-state" ? "state:" + (string($0.stream["state"]) ?? "") : $0.event }
+            #expect(kinds.first == "stream-added", "\(kinds)")
+            #expect(kinds.contains("state:reconnecting"), "\(kinds)")
+            #expect(events.filter { $0.event == "reconnect" }.compactMap { integer($0.json["attempt"]) } == [1, 2], "\(kinds)")
+            #expect(Array(kinds.suffix(2)) == ["state:error", "stream-removed"], "\(kinds)")
+            let reason = events.last.flatMap { string($0.stream["reason"]) } ?? ""
+            #expect(reason.contains("2 reconnection attempts"), "reason: \(reason)")
+            #expect(Self.consecutive(Self.ids(events)))
+        }
+
         /// The token, Host and Origin checks apply as to any route; HEAD
         /// answers the head only; POST is 405.
         @Test func tokenHostAndOriginApply() throws {
