@@ -69,12 +69,25 @@ extension PipelineSuites {
                     #expect(operation["requestBody"] != nil, "\(route.path): no request body")
                 }
             }
+            // Streaming routes (GET events): GET only, a text/event-stream.
+            for route in BuiltInRoutes.streaming {
+                let item = Self.members(paths[route.path])
+                #expect(item.keys == ["get"], "\(route.path) documents \(item.keys)")
+                let operation = Self.members(item["get"])
+                #expect(operation["operationId"] == .string(route.operation), "\(route.path): operationId")
+                let responses = Self.members(operation["responses"])
+                for code in ["400", "401", "403", "405", "429", "500", "503"] {
+                    #expect(responses[code] != nil, "\(route.path): status \(code) not documented")
+                }
+                let ok = Self.members(Self.members(responses["200"])["content"])
+                #expect(ok.keys == ["text/event-stream"], "\(route.path): 200 is \(ok.keys)")
+            }
             // Nothing documented that the server does not serve.
-            let served = Set(BuiltInRoutes.served.map(\.path))
+            let served = Set(BuiltInRoutes.served.map(\.path) + BuiltInRoutes.streaming.map(\.path))
             for path in paths.keys {
                 #expect(served.contains(path), "openapi.json documents \(path), which is no built-in route")
             }
-            #expect(paths.count == BuiltInRoutes.served.count)
+            #expect(paths.count == BuiltInRoutes.served.count + BuiltInRoutes.streaming.count)
             pipeline.stop()
         }
 

@@ -194,11 +194,14 @@ extension MultiUriSrcBin: StreamControl {
         }
         state.withLock { $0?.eosSent = true }
         downstream.send(gst_event_new_eos())
+        notificationHub.publish(.appQuit)
     }
 
     var isReady: Bool { health.live }
 
     var platform: PlatformInfo { PlatformProbe.current }
+
+    var notifications: NotificationHub? { notificationHub }
 
     /// The bin's current state, asked with a zero timeout: a state change in
     /// progress never holds a probe.

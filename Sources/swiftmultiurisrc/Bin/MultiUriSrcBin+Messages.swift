@@ -70,6 +70,7 @@ extension MultiUriSrcBin {
                 rt.state = .eos
                 rt.lastError = "did not end within \(Self.eosGraceMs) ms of the application's EOS and was taken out"
             }
+            announceState(slot, reason: slot.info().lastError)
             postWarning(.resource, code: GST_RESOURCE_ERROR_CLOSE.rawValue,
                         text: "source \(slot.sourceId) (\(slot.sensorId)) did not end within \(Self.eosGraceMs) ms of the application's EOS and was taken out",
                         debug: nil)

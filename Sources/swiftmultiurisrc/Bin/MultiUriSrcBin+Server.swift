@@ -18,6 +18,8 @@ extension MultiUriSrcBin {
             configuration.corsOrigins = s.corsOrigins
             configuration.allowedHosts = s.allowedHosts
             configuration.strictHttpStatus = s.strictHttpStatus
+            configuration.eventsMaxClients = Int(s.eventsMaxClients)
+            configuration.eventsQueueSize = Int(s.eventsQueueSize)
             return try RestServer(configuration: configuration, control: self, category: restLog)
         } catch {
             throw .unavailable("REST server (properties ip-address and port): \(error)")

@@ -116,6 +116,8 @@ extension MultiUriSrcBin {
             case .fileRoot: s.fileRoot = str()
             case .allowLinkLocal: s.allowLinkLocal = g_value_get_boolean(value) != 0
             case .strictHttpStatus: s.strictHttpStatus = g_value_get_boolean(value) != 0
+            case .eventsMaxClients: s.eventsMaxClients = g_value_get_uint(value)
+            case .eventsQueueSize: s.eventsQueueSize = g_value_get_uint(value)
             case .sourceIdAllocation: s.sourceIdAllocation = g_value_get_enum(value)
             case .udpBufferSize: s.deepStream.udpBufferSize = g_value_get_uint(value)
             case .dropOnLatency: s.deepStream.dropOnLatency = bool()
@@ -207,6 +209,8 @@ extension MultiUriSrcBin {
         case .fileRoot: g_value_set_string(value, s.fileRoot)
         case .allowLinkLocal: g_value_set_boolean(value, s.allowLinkLocal.gboolean)
         case .strictHttpStatus: g_value_set_boolean(value, s.strictHttpStatus.gboolean)
+        case .eventsMaxClients: g_value_set_uint(value, s.eventsMaxClients)
+        case .eventsQueueSize: g_value_set_uint(value, s.eventsQueueSize)
         case .sourceIdAllocation: g_value_set_enum(value, s.sourceIdAllocation)
         case .udpBufferSize: g_value_set_uint(value, d.udpBufferSize)
         case .dropOnLatency: g_value_set_boolean(value, d.dropOnLatency.gboolean)

@@ -36,7 +36,10 @@ final class MultiUriSrcBin: @unchecked Sendable {
     let downstream: DownstreamEvents
     /// Serializes every pipeline change (see the type's comment).
     let controlQueue = DispatchQueue(label: "swiftmultiurisrcbin.control")
-    private static let onControlQueue = DispatchSpecificKey<Bool>()
+    static let onControlQueue = DispatchSpecificKey<Bool>()
+    /// What clients of GET events hear; lives as long as the element, so
+    /// ids keep counting across restarts (MultiUriSrcBin+Notifications).
+    let notificationHub = NotificationHub()
     /// How long a removal over REST waits for the source's elements to stop
     /// before answering (they go on stopping after that, or are reported).
     static let removalTeardownWaitMs = 2_000
@@ -551,6 +554,8 @@ final class MultiUriSrcBin: @unchecked Sendable {
     /// `recentlyFailed` (bounded). Control queue.
     func retireFailed(_ slot: SourceSlot) {
         guard state.withLock({ $0?.slots[slot.sourceId] === slot }) else { return }
+        // Its final state and reason, before the stream-removed that follows.
+        announceState(slot)
         detach(slot, pushLifecycle: true)
         forget(slot)
         let info = slot.info()
@@ -619,6 +624,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
         setStructureString(s, "uri", slot.maskedUri)
         if let reason { setStructureString(s, "reason", reason) }
         gst_element_post_message(element.ptr, gst_message_new_element(cast(element.ptr, to: GstObject.self), s))
+        announceMembership(name, slot, reason: reason)
     }
 
     enum Domain { case core, resource, stream }

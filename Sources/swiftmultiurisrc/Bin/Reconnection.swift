@@ -58,7 +58,12 @@ extension MultiUriSrcBin {
             return
         }
         binLog.info(element.raw, "source \(slot.sourceId) (\(slot.sensorId)): reconnecting, attempt \(attempt)")
-        slot.runtime.withLock { $0.state = .reconnecting }
+        let changed = slot.runtime.withLock { rt -> Bool in
+            defer { rt.state = .reconnecting }
+            return rt.state != .reconnecting
+        }
+        if changed { announceState(slot) }
+        announceReconnect(slot, attempt: attempt)
         detach(slot, pushLifecycle: false)
         pushLifecycle(.streamReset(sourceId: slot.sourceId))
         do {
@@ -84,6 +89,7 @@ extension MultiUriSrcBin {
             return true
         }
         guard first else { return }
+        announceState(slot)
         let interval = settings.withLock { $0.reconnectWait(afterError: byError) }
         postWarning(.resource, code: GST_RESOURCE_ERROR_READ.rawValue,
                     text: "source \(slot.sourceId) (\(slot.sensorId), \(slot.maskedUri)) lost: \(reason); reconnecting in \(interval) s",

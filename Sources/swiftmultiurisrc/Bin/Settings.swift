@@ -56,6 +56,10 @@ struct Settings: Sendable {
     var strictHttpStatus = false
     /// 0 round-robin (DeepStream 9.1), 1 lowest-free.
     var sourceIdAllocation: Int32 = 0
+    /// GET events streams open at once (0: none).
+    var eventsMaxClients: UInt32 = 128
+    /// Notifications an events client may have waiting before it is cut.
+    var eventsQueueSize: UInt32 = 256
 
     /// Seconds the reconnection watchdog waits before rebuilding an RTSP
     /// source: after an error, init-rtsp-reconnect-interval when set.
@@ -108,12 +112,15 @@ enum BinProperty: UInt32, CaseIterable {
     case frameNumResetOnEos, frameNumResetOnStreamReset, frameDuration, asyncProcess
     case extractSeiType5Data, sortBatch, cacheBuffer, cacheBufferTimeout, extractSeiSimTime
     case alignFirstBuffer, syncInputsNtp, dropBackwardSei
+    // Ours, after DeepStream's: GET events.
+    case eventsMaxClients, eventsQueueSize
 
     /// Properties that take effect while PLAYING (read when used).
     var mutablePlaying: Bool {
         switch self {
         case .uriList, .sensorIdList, .sensorNameList, .mode, .ipAddress, .port, .muxer,
-             .width, .height, .enablePadding, .restToken, .corsOrigins, .allowedHosts, .strictHttpStatus:
+             .width, .height, .enablePadding, .restToken, .corsOrigins, .allowedHosts, .strictHttpStatus,
+             .eventsMaxClients, .eventsQueueSize:
             false
         default:
             // Muxer properties are read when the muxer is made (NULL→READY).
@@ -347,6 +354,14 @@ enum BinProperty: UInt32, CaseIterable {
             return .enumeration(name: "source-id-allocation", nick: "Source id allocation",
                                 blurb: "How sources get their ids: round-robin (as DeepStream 9.1: the next id after the last one handed out, modulo max-batch-size, skipping ids in use, so a removed source's id is not reused at once) or lowest-free (the lowest id not in use)",
                                 type: BinEnum.sourceIdAllocation.gtype, defaultValue: 0)
+        case .eventsMaxClients:
+            return .uint(name: "events-max-clients", nick: "Event stream clients",
+                         blurb: "Most GET /api/v1/events streams (Server-Sent Events) open at once, each with a REST worker of its own besides the ordinary ones; more get 503. 0: no event streams. Read when the server starts",
+                         min: 0, max: 1024, defaultValue: 128)
+        case .eventsQueueSize:
+            return .uint(name: "events-queue-size", nick: "Event stream queue",
+                         blurb: "Notifications a GET /api/v1/events client may fall behind before its stream is closed (it resumes with Last-Event-ID; the last 1024 are kept). Read when the server starts",
+                         min: 1, max: 1024, defaultValue: 256)
         case .strictHttpStatus:
             return .bool(name: "strict-http-status", nick: "Strict HTTP status",
                          blurb: "REST answers carry their outcome in the HTTP status line too (400, 404, 409, 429, 500, ...); false: status line 200 for every outcome of DeepStream's routes, the outcome only in the body's \"status\", as DeepStream 9.1 answers",

@@ -185,6 +185,7 @@ extension MultiUriSrcBin {
         if firstFrame {
             slot.firstFrame.signal()
             binLog.info(element.raw, "source \(slot.sourceId) playing")
+            announceState(slot)
         }
         return GST_PAD_PROBE_OK
     }
@@ -214,6 +215,7 @@ extension MultiUriSrcBin {
             // every source did.
             if state.withLock({ $0?.eosRequested ?? false }) {
                 slot.runtime.withLock { $0.state = .eos }
+                announceState(slot)
                 return GST_PAD_PROBE_OK
             }
             // A camera that ends its stream is a camera to reconnect.
@@ -226,6 +228,7 @@ extension MultiUriSrcBin {
                 return GST_PAD_PROBE_DROP
             }
             slot.runtime.withLock { $0.state = .eos }
+            announceState(slot)
             let dropEos = settings.withLock { $0.dropPipelineEos }
             binLog.info(element.raw, "source \(slot.sourceId) ended")
             controlQueue.async { [weak self] in
@@ -269,6 +272,7 @@ extension MultiUriSrcBin {
                                       GST_SEEK_TYPE_NONE, gint64(-1))
         if gst_pad_push_event(sink, seek) == 0 {
             slot.runtime.withLock { $0.state = .eos }
+            announceState(slot, reason: "cannot loop, seek refused")
             postWarning(.stream, code: GST_STREAM_ERROR_FAILED.rawValue,
                         text: "source \(slot.sourceId) (\(slot.sensorId)): cannot loop, seek refused", debug: nil)
         } else {

@@ -41,6 +41,10 @@ protocol StreamControl: AnyObject, Sendable {
     /// What the probe routes (live, ready, startup) report; read without
     /// waiting on a state change in progress.
     var health: Health { get }
+
+    /// Where the element publishes what happens to its streams (GET
+    /// events); nil when it publishes nothing.
+    var notifications: NotificationHub? { get }
 }
 
 /// DeepStream 9.1's probes: live only while PLAYING, ready and started once
@@ -65,6 +69,7 @@ extension StreamControl {
     func recentlyFailed() -> [StreamInfo] { [] }
     var platform: PlatformInfo { PlatformInfo() }
     var health: Health { Health(live: isReady, ready: isReady) }
+    var notifications: NotificationHub? { nil }
 }
 
 /// One stream/add request (or one item of a multi-sensor request).

@@ -276,6 +276,35 @@ enum OpenAPIDocument {
         return obj(o)
     }
 
+    /// GET events: a text/event-stream, not JSON (Rest/Routes/EventsRoute.swift).
+    /// scripts/schemathesis.sh leaves it out: the stream ends only when the client goes.
+    private static func eventsOperation() -> JSONValue {
+        let stream = obj([
+            ("description", .string("Server-Sent Events until the client goes: retry: once, then per notification "
+                + "\"id: <n>\", \"event: <type>\", \"data: <one line of JSON>\" and a blank line; \": keep-alive\" "
+                + "comments when idle. Types: stream-added, stream-removed, stream-state, reconnect, app-quit, and "
+                + "reset (no id) when Last-Event-ID is no longer kept. data: {\"id\", \"type\", \"time_ms\", "
+                + "\"stream\": {\"source_id\", \"camera_id\", \"camera_name\", \"uri\", \"state\", \"reason\", \"labels\"}} "
+                + "(\"attempt\" for reconnect, no stream for app-quit)")),
+            ("content", obj(["text/event-stream": obj(["schema": obj(["type": "string"])])])),
+        ])
+        let lastEventId = obj([
+            "type": "string", "pattern": "^[0-9]{1,20}$",
+            "description": "resume after this notification (0: everything still kept)",
+        ])
+        return obj([
+            ("operationId", .string(EventsRoute.operation)),
+            ("summary", "What happens to the streams, live (Server-Sent Events; ours)"),
+            ("tags", strings(["app"])),
+            ("parameters", .array([
+                obj(["name": "Last-Event-ID", "in": "header", "required": false, "schema": lastEventId]),
+                obj(["name": "last_event_id", "in": "query", "required": false, "schema": lastEventId,
+                     "description": "the same as the header, for clients that cannot set it (read when the header is absent)"]),
+            ])),
+            ("responses", obj([("200", stream)] + failures(getFailures))),
+        ])
+    }
+
     private static func successBody(_ operation: String, extra: [(String, JSONValue)] = [], required: [String] = []) -> JSONValue {
         statusBody(200, reasonPattern: "^\(operation)_SUCCESS$", extra: extra, required: required)
     }
@@ -476,6 +505,7 @@ enum OpenAPIDocument {
                                                       "strict_http_status": obj(["type": "boolean"])])]),
                 ]),
             ]))], required: ["info"]))] + failures(getFailures))])))
+        paths.append(("/events", obj(["get": eventsOperation()])))
         paths.append(("/openapi.json", obj(["get": operation(
             "GET_OPENAPI", summary: "This document", tag: "app", body: nil,
             responses: [response(200, obj([

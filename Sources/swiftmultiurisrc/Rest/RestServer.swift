@@ -44,6 +44,14 @@ struct RestServerConfiguration: Sendable, Equatable {
     /// How long `stop()` lets requests in flight finish and answer. Longer
     /// than any bounded route (stream/add may wait for a first frame).
     var stopGraceMs: Int = 10_000
+    /// Event streams (GET events) open at once; each holds a worker of its
+    /// own, added to `workerThreads`, so ordinary requests keep theirs.
+    var eventsMaxClients: Int = 128
+    /// Notifications an event stream may have waiting before it is cut.
+    var eventsQueueSize: Int = 256
+    /// A comment line goes out after this long without a notification, so
+    /// proxies keep the stream and a gone client is noticed.
+    var eventsKeepAliveMs: Int = 15_000
 
     init(address: String = "localhost", port: UInt16 = 9000) {
         self.address = address
@@ -113,14 +121,18 @@ final class RestServer: Sendable {
                                    allowedHosts: configuration.allowedHosts, boundAddress: address,
                                    maxBodyBytes: configuration.maxBodyBytes, bodyTimeoutMs: timeout,
                                    strictHttpStatus: configuration.strictHttpStatus)
+        // Event streams get workers of their own only where there are events.
+        let streamLimits = StreamLimits(maxClients: control.notifications == nil ? 0 : max(0, configuration.eventsMaxClients),
+                                        queueSize: max(1, configuration.eventsQueueSize),
+                                        keepAliveMs: max(100, configuration.eventsKeepAliveMs))
         let core = ServerCore(control: control, log: category, registry: registry, policy: policy,
-                              headerTimeoutMs: timeout)
+                              headerTimeoutMs: timeout, streamLimits: streamLimits)
         // Known before the start unless the port is picked (0): registered
         // routes then work from the first request.
         core.port.store(configuration.port, ordering: .releasing)
         let options: [(String, String)] = [
             ("listening_ports", "\(address):\(configuration.port)"),
-            ("num_threads", String(max(1, configuration.workerThreads))),
+            ("num_threads", String(max(1, configuration.workerThreads) + streamLimits.maxClients)),
             ("request_timeout_ms", String(timeout)),
             ("enable_keep_alive", "yes"),
             ("keep_alive_timeout_ms", String(max(0, configuration.keepAliveTimeoutMs))),
@@ -168,6 +180,9 @@ final class RestServer: Sendable {
     }
 
     var isRunning: Bool { context.withLock { $0 != nil } }
+
+    /// Event streams open now, and those cut so far for falling behind.
+    var eventStreams: (open: Int, cutBehind: Int) { core.streams.counts }
 
     /// Stops the server: new requests get 503, the requests in flight get
     /// their answers (waiting at most `configuration.stopGraceMs`), then

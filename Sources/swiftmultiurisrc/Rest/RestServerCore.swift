@@ -222,6 +222,8 @@ final class ServerCore: Sendable {
     private let bodyReads = Mutex<[Int: BodyRead]>([:])
     private let nextBodyRead = Atomic<Int>(0)
     private let watchdogStop = Atomic<Bool>(false)
+    /// Connections that a streaming route (GET events) holds.
+    let streams: StreamSessions
 
     struct BodyRead: Sendable {
         var remoteAddress: String
@@ -232,7 +234,8 @@ final class ServerCore: Sendable {
     }
 
     init(control: any StreamControl, log: DebugCategory, registry: RestRouteRegistry, policy: RequestPolicy,
-         headerTimeoutMs: Int = 4_000) {
+         headerTimeoutMs: Int = 4_000, streamLimits: StreamLimits = StreamLimits()) {
+        streams = StreamSessions(limits: streamLimits)
         self.control = control
         self.log = log
         self.registry = registry
@@ -266,6 +269,8 @@ final class ServerCore: Sendable {
     func beginStopping() {
         stopping.store(true, ordering: .releasing)
         watchdogStop.store(true, ordering: .releasing)
+        // Streams never end by themselves: the drain would wait its whole grace.
+        streams.endAll()
     }
 
     /// Waits until no request is in flight (other than the calling thread's
@@ -305,8 +310,9 @@ final class ServerCore: Sendable {
     /// without this, one client opening sockets holds every worker. Runs
     /// only while more connections than the cap are open at all.
     func enforceClientCap(localPort: Int) {
-        guard openConnections.load(ordering: .relaxed) > Self.maxConnectionsPerClient else { return }
-        let sockets = ConnectionSocket.accepted(localPort: localPort)
+        // Event streams have their own limit (StreamSessions) and workers.
+        guard openConnections.load(ordering: .relaxed) - streams.openCount > Self.maxConnectionsPerClient else { return }
+        let sockets = ConnectionSocket.accepted(localPort: localPort).filter { !streams.holds(peer: $0.peer, port: $0.peerPort) }
         guard sockets.count > Self.maxConnectionsPerClient else { return }
         var byPeer: [UInt32: [ConnectionSocket.Accepted]] = [:]
         for s in sockets { byPeer[s.peer, default: []].append(s) }
@@ -529,11 +535,14 @@ final class ServerCore: Sendable {
 
         enum Target {
             case builtIn(Route)
+            case streaming(StreamingRoute)
             case registered(RestRouteRegistry.Entry)
         }
         let target: Target
         if let route = BuiltInRoutes.byPath[request.path] {
             target = .builtIn(route)
+        } else if let route = BuiltInRoutes.streamingByPath[request.path] {
+            target = .streaming(route)
         } else if let entry = registry.lookup(port: port.load(ordering: .acquiring), path: request.path) {
             target = .registered(entry)
         } else {
@@ -547,6 +556,9 @@ final class ServerCore: Sendable {
         case let .builtIn(route):
             operation = route.operation
             allowed = route.method == .get ? ["GET", "HEAD"] : ["POST"]
+        case let .streaming(route):
+            operation = route.operation
+            allowed = ["GET", "HEAD"]
         case let .registered(entry):
             operation = "REQUEST"
             allowed = entry.methods.map { m in (m.contains("GET") ? m.union(["HEAD"]) : m).sorted() }
@@ -579,6 +591,10 @@ final class ServerCore: Sendable {
                         .failure(operation, status: 405, detail: "method \(request.method) not allowed; use \(allow)",
                                  headers: [RestHeader(name: "Allow", value: allow)]),
                         head: head, close: hasBody, extra: cors)
+        }
+
+        if case let .streaming(route) = target {
+            return serveStreaming(route, conn, request, info: info, control: control, cors: cors)
         }
 
         if readsBody {
@@ -624,6 +640,8 @@ final class ServerCore: Sendable {
                                       strict: policy.strictHttpStatus || route.keepsStatusLine)
         case let .registered(entry):
             response = entry.handler(request)
+        case .streaming:
+            response = .failure(operation, status: 500, detail: "streaming route reached the answer path")
         }
         return send(conn, request, response, head: head, close: closeAfter, extra: cors)
     }

@@ -24,6 +24,7 @@ enum HTTPMethod: String, Sendable {
 ///     MuxerRoutes      POST mux/batched-push-timeout, mux/max-latency
 ///     AppRoutes        POST app/quit, GET version, GET health/get-dsready-state
 ///     OpenAPIRoutes    GET openapi.json (Rest/OpenAPI.swift: the OpenAPI 3 document of all of these)
+///     EventsRoute      GET events (a StreamingRoute: Server-Sent Events, see Rest/RestStreaming.swift)
 ///
 /// Statuses: 200 success; 400 bad input (malformed JSON, wrong type,
 /// missing field, out of range; the reason names the field); 404 unknown
@@ -139,12 +140,21 @@ enum BuiltInRoutes {
         return table
     }()
 
+    /// Ours that keep their connection and write to it themselves.
+    static let streaming: [StreamingRoute] = [EventsRoute.route]
+
+    static let streamingByPath: [String: StreamingRoute] = {
+        var table: [String: StreamingRoute] = [:]
+        for route in streaming { table[route.path] = route }
+        return table
+    }()
+
     /// True when `prefix` equals or contains a built-in path, or lies under
     /// one: other elements may not register such a prefix (their routes would
     /// shadow, or be shadowed by, DeepStream's).
     static func overlaps(prefix: String) -> Bool {
-        served.contains { route in
-            route.path == prefix || route.path.hasPrefix(prefix + "/") || prefix.hasPrefix(route.path + "/")
+        (served.map(\.path) + streaming.map(\.path)).contains { path in
+            path == prefix || path.hasPrefix(prefix + "/") || prefix.hasPrefix(path + "/")
         }
     }
 }
