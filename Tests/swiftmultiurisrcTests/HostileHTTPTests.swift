@@ -197,6 +197,12 @@ import Testing
             let r = try client.request("GET", "/api/v1/version", headers: [("Authorization", header)])
             expectAnswer(r, 401, "REQUEST_FAIL, Authorization")
         }
+        // The probes need no token (Kubernetes' kubelet sends none); every other route does.
+        for probe in ["/live", "/api/v1/ready", "/startup"] {
+            let r = try client.get(probe)
+            #expect(r.status != 401 && r.text.contains("_INFO_SUCCESS"), "\(probe) answers without the token: \(r.text)")
+        }
+        expectAnswer(try client.get("/api/v1/health/get-dsready-state"), 401, "REQUEST_FAIL, Authorization")
         #expect(ServerCore.authorized("bearer t", token: "t"))
         #expect(!ServerCore.authorized("bearer ", token: ""))
     }
