@@ -184,8 +184,8 @@ clean_stop() {
   ! kill -0 "$child" 2>/dev/null || fail "gst-launch-1.0 (PID $child) outlived the entrypoint"
 }
 
-# Frames flowing first: an EOS that meets a source still starting is the bin's known hang
-# (see the early stop below), not what this stop checks.
+# Frames flowing first: this stop checks a playing pipeline (the stop right after start
+# comes below).
 for (( i = 0; i < 120; i++ )); do
   get /api/v1/stream/get-stream-info
   grep -o '"camera_id":"cam1"[^}]*' <<<"$BODY" | grep -q '"state":"playing"' && break
