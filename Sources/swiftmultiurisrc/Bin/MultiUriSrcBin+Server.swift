@@ -18,9 +18,10 @@ extension MultiUriSrcBin {
             configuration.corsOrigins = s.corsOrigins
             configuration.allowedHosts = s.allowedHosts
             configuration.strictHttpStatus = s.strictHttpStatus
+            configuration.tlsCertificate = s.tlsCertificate.isEmpty ? nil : s.tlsCertificate
             return try RestServer(configuration: configuration, control: self, category: restLog)
         } catch {
-            throw .unavailable("REST server (properties ip-address and port): \(error)")
+            throw .unavailable("REST server (\(error.properties)): \(error)")
         }
     }
 }

@@ -56,6 +56,8 @@ struct Settings: Sendable {
     var strictHttpStatus = false
     /// 0 round-robin (DeepStream 9.1), 1 lowest-free.
     var sourceIdAllocation: Int32 = 0
+    /// PEM file (certificate and key) that makes the REST port HTTPS-only; empty: plain HTTP.
+    var tlsCertificate = ""
 
     /// Seconds the reconnection watchdog waits before rebuilding an RTSP
     /// source: after an error, init-rtsp-reconnect-interval when set.
@@ -108,12 +110,15 @@ enum BinProperty: UInt32, CaseIterable {
     case frameNumResetOnEos, frameNumResetOnStreamReset, frameDuration, asyncProcess
     case extractSeiType5Data, sortBatch, cacheBuffer, cacheBufferTimeout, extractSeiSimTime
     case alignFirstBuffer, syncInputsNtp, dropBackwardSei
+    // Ours, after DeepStream's.
+    case tlsCertificate
 
     /// Properties that take effect while PLAYING (read when used).
     var mutablePlaying: Bool {
         switch self {
         case .uriList, .sensorIdList, .sensorNameList, .mode, .ipAddress, .port, .muxer,
-             .width, .height, .enablePadding, .restToken, .corsOrigins, .allowedHosts, .strictHttpStatus:
+             .width, .height, .enablePadding, .restToken, .corsOrigins, .allowedHosts, .strictHttpStatus,
+             .tlsCertificate:
             false
         default:
             // Muxer properties are read when the muxer is made (NULL→READY).
@@ -518,6 +523,10 @@ enum BinProperty: UInt32, CaseIterable {
         case .dropBackwardSei:
             return .bool(name: "drop-backward-sei", nick: "Drop backward SEI",
                          blurb: "Drop frames whose SEI timestamp goes backwards. \(muxerOnly)", defaultValue: false)
+        case .tlsCertificate:
+            return .string(name: "tls-certificate", nick: "TLS certificate",
+                           blurb: "PEM file holding the REST server's certificate and its private key; when set, the port speaks HTTPS only (TLS 1.2 or newer) and a missing or bad file fails the start. Empty: plain HTTP",
+                           defaultValue: nil)
         }
     }
 }
