@@ -17,6 +17,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -77,9 +78,13 @@ swiftmultiurisrc_tls_check_pem (const char *path, char *reason, size_t size)
   }
   if (SSL_CTX_use_certificate_file (ctx, path, SSL_FILETYPE_PEM) != 1)
     describe (reason, size, "no usable PEM certificate in it");
-  else if (SSL_CTX_use_PrivateKey_file (ctx, path, SSL_FILETYPE_PEM) != 1)
-    describe (reason, size, "no usable PEM private key in it (it must hold the certificate and its key)");
-  else if (SSL_CTX_check_private_key (ctx) != 1)
+  else if (SSL_CTX_use_PrivateKey_file (ctx, path, SSL_FILETYPE_PEM) != 1) {
+    /* OpenSSL 3 already compares the key with the certificate here. */
+    if (ERR_GET_REASON (ERR_peek_last_error ()) == X509_R_KEY_VALUES_MISMATCH)
+      describe (reason, size, "its private key does not belong to its certificate");
+    else
+      describe (reason, size, "no usable PEM private key in it (it must hold the certificate and its key)");
+  } else if (SSL_CTX_check_private_key (ctx) != 1)
     describe (reason, size, "its private key does not belong to its certificate");
   else if (SSL_CTX_use_certificate_chain_file (ctx, path) != 1)
     describe (reason, size, "it cannot be read as a certificate chain");
