@@ -359,7 +359,9 @@ final class ServerCore: Sendable {
     /// server) would otherwise be closed without any answer.
     func connectionClosing(_ conn: OpaquePointer, state: ConnectionState?) {
         defer { if state != nil { connectionClosed() } }
-        guard state?.protocolErrorAnswered != true, let info = mg_get_request_info(conn)?.pointee,
+        // No state: civetweb never opened the connection for HTTP (its TLS
+        // handshake failed), and the request info is the worker's previous one.
+        guard let state, !state.protocolErrorAnswered, let info = mg_get_request_info(conn)?.pointee,
               let methodPointer = info.request_method, let uriPointer = info.request_uri,
               info.local_uri == nil else { return }
         let method = String(cString: methodPointer)

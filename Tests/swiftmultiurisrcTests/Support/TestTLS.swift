@@ -1,7 +1,92 @@
-import ChildProcess
 import Foundation
 import Glibc
+import Synchronization
 import Testing
+
+/// The child processes of the TLS tests (openssl, curl, gst-launch-1.0),
+/// their output written to files instead of pipes. ChildProcess reads its
+/// pipes with FileHandle.readabilityHandler, whose teardown races
+/// libdispatch's epoll bookkeeping when children of other suites end at the
+/// same time (swift-corelibs-libdispatch issue 949): a run of these tests beside
+/// DeepStreamPropertyTests once died of SIGSEGV in _dispatch_event_loop_drain.
+/// Files need no dispatch source. Foundation's Process still closes every
+/// other descriptor in the child and leaves the handles given to it open.
+final class FileOutputProcess: @unchecked Sendable {
+    struct Output: Sendable {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        /// Still running at its limit: ended with SIGKILL.
+        var timedOut: Bool
+    }
+
+    // Used by the creating test only.
+    let process = Process()
+    let stdoutPath: String
+    let stderrPath: String
+    private let out: FileHandle
+    private let err: FileHandle
+
+    private static let folder: String = {
+        var template = Array("/tmp/swiftmultiurisrc-tls-runs-XXXXXX".utf8CString)
+        return template.withUnsafeMutableBufferPointer { buf in
+            mkdtemp(buf.baseAddress!).map { String(cString: $0) } ?? "/tmp"
+        }
+    }()
+    private static let counter = Atomic<Int>(0)
+
+    /// Starts `executable` with the test's environment plus `environment`.
+    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+        let n = Self.counter.add(1, ordering: .relaxed).newValue
+        stdoutPath = "\(Self.folder)/\(getpid())-\(n).out"
+        stderrPath = "\(Self.folder)/\(getpid())-\(n).err"
+        guard FileManager.default.createFile(atPath: stdoutPath, contents: nil),
+              FileManager.default.createFile(atPath: stderrPath, contents: nil),
+              let out = FileHandle(forWritingAtPath: stdoutPath), let err = FileHandle(forWritingAtPath: stderrPath) else {
+            throw TestSetupError("cannot create output files in \(Self.folder)")
+        }
+        self.out = out
+        self.err = err
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        process.standardOutput = out
+        process.standardError = err
+        do { try process.run() } catch {
+            try? out.close()
+            try? err.close()
+            throw error
+        }
+    }
+
+    var isRunning: Bool { process.isRunning }
+
+    /// Waits at most `seconds` for the exit (SIGKILL then: the test runner's
+    /// threads block SIGTERM, and a child inherits that mask), then reads
+    /// the output.
+    func finish(within seconds: Double) -> Output {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        let timedOut = process.isRunning
+        if timedOut { kill(process.processIdentifier, SIGKILL) }
+        // Bounded: the child has exited or was sent SIGKILL.
+        process.waitUntilExit()
+        try? out.close()
+        try? err.close()
+        let stdout = (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? ""
+        let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+        unlink(stdoutPath)
+        unlink(stderrPath)
+        return Output(status: process.terminationStatus, stdout: stdout, stderr: stderr, timedOut: timedOut)
+    }
+
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                    timeoutSeconds: Double = 60) throws -> Output {
+        try FileOutputProcess(executable, arguments, environment: environment).finish(within: timeoutSeconds)
+    }
+}
 
 /// Certificates made at test time by `openssl` (nothing secret is
 /// committed), once per process, in a folder of their own.
@@ -47,7 +132,7 @@ struct TestCertificates: Sendable {
     }
 
     private static func openssl(_ arguments: [String]) throws {
-        let run = try ChildProcess.run("/usr/bin/openssl", arguments, timeoutSeconds: 60)
+        let run = try FileOutputProcess.run("/usr/bin/openssl", arguments, timeoutSeconds: 60)
         guard run.status == 0, !run.timedOut else {
             throw TestSetupError("openssl \(arguments.prefix(2).joined(separator: " ")) failed (\(run.status)): \(run.stderr.suffix(400))")
         }
@@ -62,7 +147,7 @@ struct TestSetupError: Error, CustomStringConvertible, Sendable {
 /// curl over HTTPS, the way an operator calls the API.
 enum Curl {
     struct Result: Sendable {
-        var run: ChildProcess.Output
+        var run: FileOutputProcess.Output
         /// The answer when curl got one (status 0).
         var response: HTTPResponse?
     }
@@ -75,7 +160,7 @@ enum Curl {
         for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
         if let body { arguments += ["--data-binary", body] }
         arguments += extra + ["https://127.0.0.1:\(port)\(path)"]
-        let run = try ChildProcess.run("/usr/bin/curl", arguments, environment: environment, timeoutSeconds: 60)
+        let run = try FileOutputProcess.run("/usr/bin/curl", arguments, environment: environment, timeoutSeconds: 60)
         return Result(run: run, response: run.status == 0 ? parse(run.stdout) : nil)
     }
 
