@@ -38,6 +38,10 @@ let package = Package(
         // The C API of the custom events (DeepStream's gst_nvevent_* names) for
         // C elements: header and .pc file under Sources/swiftcustomevents/c-api.
         .library(name: "swiftcustomevents", type: .dynamic, targets: ["swiftcustomevents"]),
+        // What lets civetweb's TLS start on OpenSSL 3 (tls-certificate): a
+        // "libssl.so" the plugin loads by path. Not a plugin: never under a
+        // GStreamer plugin folder by this name (README, HTTPS).
+        .library(name: "swiftmultiurisrc-tls", type: .dynamic, targets: ["swiftmultiurisrc-tls"]),
     ],
     targets: [
         systemLibrary("CGStreamer"),
@@ -60,6 +64,16 @@ let package = Package(
                 "gstapp-1.0", "gstrtspserver-1.0", "gstrtsp-1.0", "gstsdp-1.0", "gstnet-1.0",
                 "jansson", "civetweb",
             ].map { .linkedLibrary($0) }
+        ),
+        .target(
+            name: "swiftmultiurisrc-tls",
+            path: "Sources/swiftmultiurisrc-tls",
+            // The SONAME is what glibc matches civetweb's dlopen("libssl.so")
+            // against; the last -soname wins over SwiftPM's own.
+            linkerSettings: [
+                .linkedLibrary("ssl"), .linkedLibrary("crypto"),
+                .unsafeFlags(["-Xlinker", "-soname=libssl.so"]),
+            ]
         ),
         .target(
             name: "swiftcustomevents",

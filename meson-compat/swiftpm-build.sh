@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Called by meson-compat/meson.build (custom_target 'swiftpm'): builds the two
+# Called by meson-compat/meson.build (custom_target 'swiftpm'): builds the three
 # library products of the SwiftPM package and copies the shared libraries into
 # meson's build folder, where `ninja install` picks them up.
 #
@@ -15,16 +15,16 @@ shift 5
 
 common=(-c "$configuration" --package-path "$package_path" --scratch-path "$scratch_path")
 
-# Only the two library products: other targets (test tools importing modules with
+# Only the library products: other targets (test tools importing modules with
 # @testable) do not build in release.
-for product in gstswiftmultiurisrc swiftcustomevents; do
+for product in gstswiftmultiurisrc swiftcustomevents swiftmultiurisrc-tls; do
   echo "swiftpm-build: $swift build ${common[*]} --product $product $*"
   "$swift" build "${common[@]}" --product "$product" "$@"
 done
 bin_path="$("$swift" build "${common[@]}" "$@" --show-bin-path)"
 
 mkdir -p "$outdir"
-for lib in libgstswiftmultiurisrc.so libswiftcustomevents.so; do
+for lib in libgstswiftmultiurisrc.so libswiftcustomevents.so libswiftmultiurisrc-tls.so; do
   if [ ! -f "$bin_path/$lib" ]; then
     echo "swiftpm-build: $bin_path/$lib was not built" >&2
     exit 1
@@ -35,4 +35,4 @@ for lib in libgstswiftmultiurisrc.so libswiftcustomevents.so; do
     mv -f "$outdir/$lib.tmp" "$outdir/$lib"
   fi
 done
-echo "swiftpm-build: copied libgstswiftmultiurisrc.so and libswiftcustomevents.so from $bin_path"
+echo "swiftpm-build: copied libgstswiftmultiurisrc.so, libswiftcustomevents.so and libswiftmultiurisrc-tls.so from $bin_path"

@@ -51,7 +51,7 @@ if [ "$name" = routes ]; then
   target="$scratch/rest-fuzz"; work="${FUZZ_WORK:-$scratch/fuzz-work}"; seeds=Tests/Fuzz/corpus; maxlen=4096
 else
   sources=("${common[@]}" "$src/Rest/RestServer.swift" "$src/Rest/RestServerCore.swift"
-           "$src/Rest/RestRouteRegistry.swift" "$src/Support/DetachedThread.swift" Tests/Fuzz/RestHTTPFuzzTarget.swift)
+           "$src/Rest/RestRouteRegistry.swift" "$src/Rest/RestTLS.swift" "$src/Support/DetachedThread.swift" Tests/Fuzz/RestHTTPFuzzTarget.swift)
   target="$scratch/rest-http-fuzz"; work="${FUZZ_WORK:-$scratch/fuzz-work}-http"; seeds=Tests/Fuzz/http-corpus; maxlen=8192
 fi
 mkdir -p "$work/corpus" "$work/artifacts"

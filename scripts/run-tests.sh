@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): bash scripts/run-tests.sh
 #
-#  1. swift build          every product: libgstswiftmultiurisrc.so, libswiftcustomevents.so
+#  1. swift build          every product: libgstswiftmultiurisrc.so, libswiftcustomevents.so, libswiftmultiurisrc-tls.so
 #  2. swift test           with GST_REGISTRY in a temporary folder
 #  2b. schemathesis       scripts/schemathesis.sh: REST answers against openapi.json (SKIP_SCHEMATHESIS=1 skips)
 #  2c. fuzz               scripts/fuzz.sh FUZZ_SECONDS FUZZ_TARGETS (default all; http, routes): libFuzzer over the route
@@ -33,7 +33,7 @@
 #
 # What tests get from this script: SWIFT_MULTIURISRC_PYTHON (python of the venv of
 # scripts/requirements-test.txt), GST_REGISTRY (a fresh file), SWIFT_MULTIURISRC_BIN_PATH
-# (SwiftPM's bin folder: both .so files) and SWIFT_MULTIURISRC_PLUGIN_DIR (a folder holding
+# (SwiftPM's bin folder: the .so files) and SWIFT_MULTIURISRC_PLUGIN_DIR (a folder holding
 # only libgstswiftmultiurisrc.so). Point GST_PLUGIN_PATH of a child process at the latter:
 # GStreamer blacklists every .so in GST_PLUGIN_PATH that is not a plugin, and SwiftPM's bin
 # folder also holds libswiftcustomevents.so.
@@ -102,7 +102,7 @@ if ! timeout -k 30 "$build_timeout" swift build --scratch-path "$scratch" </dev/
   exit 1
 fi
 bin="$(swift build --scratch-path "$scratch" --show-bin-path)"
-for lib in libgstswiftmultiurisrc.so libswiftcustomevents.so; do
+for lib in libgstswiftmultiurisrc.so libswiftcustomevents.so libswiftmultiurisrc-tls.so; do
   if [ ! -f "$bin/$lib" ]; then
     echo "run-tests: swift build did not produce $bin/$lib" >&2
     exit 1
@@ -373,6 +373,7 @@ meson_check() {
   echo "meson libdir=$libdir includedir=$includedir"
 
   local expected=("$libdir/gstreamer-1.0/libgstswiftmultiurisrc.so" "$libdir/libswiftcustomevents.so"
+                  "$libdir/swiftmultiurisrc/libswiftmultiurisrc-tls.so"
                   "$includedir/swiftcustomevents/gsb-source-meta.h")
   local capi="$repo/Sources/swiftcustomevents/c-api"
   for f in "$capi"/*.h; do
@@ -388,6 +389,21 @@ meson_check() {
   [ "$bad" = 0 ] || return 1
 
   check_plugin_loads meson-install "$mprefix/$libdir/gstreamer-1.0" || return 1
+
+  # The installed plugin finds the installed TLS shim: given a file that is no certificate,
+  # its start must fail on the file (read by the shim), not on a missing shim.
+  printf 'not a certificate\n' >"$tmp/not-a-certificate.pem"
+  echo "\$ env -i ... gst-launch-1.0 swiftmultiurisrcbin tls-certificate=<not a certificate> ! fakesink"
+  local tls_out
+  tls_out="$(env -i PATH="$clean_path" HOME="$clean_home" GST_PLUGIN_PATH="$mprefix/$libdir/gstreamer-1.0" \
+    GST_REGISTRY="$tmp/registry-meson-install.bin" timeout -k 5 60 gst-launch-1.0 swiftmultiurisrcbin \
+    ip-address=127.0.0.1 port=9 tls-certificate="$tmp/not-a-certificate.pem" ! fakesink 2>&1 </dev/null)" || true
+  if ! grep -q "certificate file \"$tmp/not-a-certificate.pem\": no usable PEM certificate" <<<"$tls_out"; then
+    echo "$tls_out" | sed -n '1,20p'
+    echo "run-tests: the installed plugin did not reach the installed TLS shim" >&2
+    return 1
+  fi
+  echo "installed TLS shim found: $(grep -m1 -o 'certificate file .*' <<<"$tls_out")"
 
   # The installed C API: pkg-config finds it, a C program compiles, links and runs.
   local pcdir="$mprefix/$libdir/pkgconfig" cc_bin

@@ -92,7 +92,7 @@ import Testing
         gst_object_ref_sink(UnsafeMutableRawPointer(element))
         defer { gst_object_unref(UnsafeMutableRawPointer(element)) }
         let readsEmptyForNull: Set<BinProperty> = [.uriList, .sensorIdList, .sensorNameList, .configFilePath, .restToken,
-                                                   .corsOrigins, .allowedHosts, .fileRoot]
+                                                   .corsOrigins, .allowedHosts, .fileRoot, .tlsCertificate]
         let klass = g_type_class_peek(gsb_object_type(UnsafeMutableRawPointer(element)))?
             .assumingMemoryBound(to: GObjectClass.self)
         for property in BinProperty.allCases where !readsEmptyForNull.contains(property) {
@@ -104,7 +104,7 @@ import Testing
                     "\(property.name) reads \(takeGString(g_strdup_value_contents(&value)) ?? "?")")
             g_value_unset(&value)
         }
-        #expect(BinProperty.allCases.count == 85)
+        #expect(BinProperty.allCases.count == 86)
         #expect(BinProperty.allCases.allSatisfy { $0.muxerArgument(Settings()) == nil })
         #expect(Settings().selectRtpProtocol == 7)
     }

@@ -20,9 +20,10 @@ extension MultiUriSrcBin {
             configuration.strictHttpStatus = s.strictHttpStatus
             configuration.eventsMaxClients = Int(s.eventsMaxClients)
             configuration.eventsQueueSize = Int(s.eventsQueueSize)
+            configuration.tlsCertificate = s.tlsCertificate.isEmpty ? nil : s.tlsCertificate
             return try RestServer(configuration: configuration, control: self, category: restLog)
         } catch {
-            throw .unavailable("REST server (properties ip-address and port): \(error)")
+            throw .unavailable("REST server (\(error.properties)): \(error)")
         }
     }
 }

@@ -165,6 +165,7 @@ extension MultiUriSrcBin {
             case .alignFirstBuffer: s.deepStream.alignFirstBuffer = bool()
             case .syncInputsNtp: s.deepStream.syncInputsNtp = g_value_get_int(value)
             case .dropBackwardSei: s.deepStream.dropBackwardSei = bool()
+            case .tlsCertificate: s.tlsCertificate = str()
             }
         }
     }
@@ -258,6 +259,7 @@ extension MultiUriSrcBin {
         case .alignFirstBuffer: g_value_set_boolean(value, d.alignFirstBuffer.gboolean)
         case .syncInputsNtp: g_value_set_int(value, d.syncInputsNtp)
         case .dropBackwardSei: g_value_set_boolean(value, d.dropBackwardSei.gboolean)
+        case .tlsCertificate: g_value_set_string(value, s.tlsCertificate)
         }
     }
 }

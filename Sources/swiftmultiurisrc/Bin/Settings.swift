@@ -60,6 +60,8 @@ struct Settings: Sendable {
     var eventsMaxClients: UInt32 = 128
     /// Notifications an events client may have waiting before it is cut.
     var eventsQueueSize: UInt32 = 256
+    /// PEM file (certificate and key) that makes the REST port HTTPS-only; empty: plain HTTP.
+    var tlsCertificate = ""
 
     /// Seconds the reconnection watchdog waits before rebuilding an RTSP
     /// source: after an error, init-rtsp-reconnect-interval when set.
@@ -112,15 +114,16 @@ enum BinProperty: UInt32, CaseIterable {
     case frameNumResetOnEos, frameNumResetOnStreamReset, frameDuration, asyncProcess
     case extractSeiType5Data, sortBatch, cacheBuffer, cacheBufferTimeout, extractSeiSimTime
     case alignFirstBuffer, syncInputsNtp, dropBackwardSei
-    // Ours, after DeepStream's: GET events.
+    // Ours, after DeepStream's: GET events, HTTPS.
     case eventsMaxClients, eventsQueueSize
+    case tlsCertificate
 
     /// Properties that take effect while PLAYING (read when used).
     var mutablePlaying: Bool {
         switch self {
         case .uriList, .sensorIdList, .sensorNameList, .mode, .ipAddress, .port, .muxer,
              .width, .height, .enablePadding, .restToken, .corsOrigins, .allowedHosts, .strictHttpStatus,
-             .eventsMaxClients, .eventsQueueSize:
+             .eventsMaxClients, .eventsQueueSize, .tlsCertificate:
             false
         default:
             // Muxer properties are read when the muxer is made (NULL→READY).
@@ -536,6 +539,10 @@ enum BinProperty: UInt32, CaseIterable {
         case .dropBackwardSei:
             return .bool(name: "drop-backward-sei", nick: "Drop backward SEI",
                          blurb: "Drop frames whose SEI timestamp goes backwards. \(muxerOnly)", defaultValue: false)
+        case .tlsCertificate:
+            return .string(name: "tls-certificate", nick: "TLS certificate",
+                           blurb: "PEM file holding the REST server's certificate and its private key; when set, the port speaks HTTPS only (TLS 1.2 or newer) and a missing or bad file fails the start. Empty: plain HTTP",
+                           defaultValue: nil)
         }
     }
 }

@@ -39,6 +39,10 @@ struct RestServerConfiguration: Sendable, Equatable {
     /// any IPv4 literal too); others are refused with 403. Requests without
     /// a Host header (HTTP/1.0 clients) are served.
     var allowedHosts: [String] = []
+    /// When set, the port speaks HTTPS only (TLS 1.2 or newer): the path
+    /// of a PEM file holding the certificate and its private key, as
+    /// civetweb's ssl_certificate reads it. nil: plain HTTP.
+    var tlsCertificate: String? = nil
     /// Larger bodies are refused with 413 before they are read.
     var maxBodyBytes: Int = 64 * 1024
     /// How long `stop()` lets requests in flight finish and answer. Longer
@@ -77,6 +81,19 @@ enum RestServerError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidPort(String)
     /// civetweb refused to start for another reason (its text).
     case startFailed(String)
+    /// The tls-certificate file is missing, unreadable, or not a PEM
+    /// certificate with its private key.
+    case tlsCertificate(path: String, problem: String)
+    /// HTTPS cannot start in this process: what is missing.
+    case tlsUnavailable(String)
+
+    /// The element properties the error is about.
+    var properties: String {
+        switch self {
+        case .tlsCertificate, .tlsUnavailable: "property tls-certificate"
+        default: "properties ip-address and port"
+        }
+    }
 
     var description: String {
         switch self {
@@ -84,6 +101,8 @@ enum RestServerError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .invalidAddress(a): "invalid REST server address \"\(a)\""
         case let .invalidPort(p): "invalid REST server port \"\(p)\""
         case let .startFailed(text): "REST server failed to start: \(text)"
+        case let .tlsCertificate(path, problem): "certificate file \"\(path)\": \(problem)"
+        case let .tlsUnavailable(text): "HTTPS is unavailable: \(text)"
         }
     }
 }
@@ -116,11 +135,13 @@ final class RestServer: Sendable {
         _ = civetwebLibrary
         self.configuration = configuration
         let address = try Self.resolve(configuration.address)
+        if let certificate = configuration.tlsCertificate { try RestTLS.prepare(certificate: certificate) }
+        let tls = configuration.tlsCertificate != nil
         let timeout = max(100, configuration.requestTimeoutMs)
         let policy = RequestPolicy(token: configuration.token, corsOrigins: configuration.corsOrigins,
                                    allowedHosts: configuration.allowedHosts, boundAddress: address,
                                    maxBodyBytes: configuration.maxBodyBytes, bodyTimeoutMs: timeout,
-                                   strictHttpStatus: configuration.strictHttpStatus)
+                                   strictHttpStatus: configuration.strictHttpStatus, tls: tls)
         // Event streams get workers of their own only where there are events.
         let streamLimits = StreamLimits(maxClients: control.notifications == nil ? 0 : max(0, configuration.eventsMaxClients),
                                         queueSize: max(1, configuration.eventsQueueSize),
@@ -130,8 +151,9 @@ final class RestServer: Sendable {
         // Known before the start unless the port is picked (0): registered
         // routes then work from the first request.
         core.port.store(configuration.port, ordering: .releasing)
-        let options: [(String, String)] = [
-            ("listening_ports", "\(address):\(configuration.port)"),
+        var options: [(String, String)] = [
+            // A trailing "s": this port speaks TLS only (no plain HTTP, no redirect).
+            ("listening_ports", "\(address):\(configuration.port)\(tls ? "s" : "")"),
             ("num_threads", String(max(1, configuration.workerThreads) + streamLimits.maxClients)),
             ("request_timeout_ms", String(timeout)),
             ("enable_keep_alive", "yes"),
@@ -154,6 +176,15 @@ final class RestServer: Sendable {
             ("access_control_allow_methods", ""),
             ("access_control_allow_headers", ""),
         ]
+        if let certificate = configuration.tlsCertificate {
+            options += [
+                ("ssl_certificate", certificate),
+                // civetweb counts 0 SSLv2 ... 3 TLS 1.1, 4 TLS 1.2 and newer.
+                ("ssl_protocol_version", "4"),
+                // No client certificates are asked for: no trust store to load.
+                ("ssl_default_verify_paths", "no"),
+            ]
+        }
         let started = Self.start(options: options, core: core)
         guard let ctx = started.context else {
             let logged = core.takeStartupLog()
@@ -176,7 +207,7 @@ final class RestServer: Sendable {
         if !spawnDetachedThread(named: "rest-watchdog", { core.runWatchdog() }) {
             category.warning(nil, "REST server: no watchdog thread; slow request bodies are cut only by request_timeout_ms")
         }
-        category.info(nil, "REST server listening on http://\(address):\(bound)/api/v1/")
+        category.info(nil, "REST server listening on \(tls ? "https" : "http")://\(address):\(bound)/api/v1/")
     }
 
     var isRunning: Bool { context.withLock { $0 != nil } }

@@ -18,11 +18,15 @@ struct RequestPolicy: Sendable {
     var bodyTimeoutMs = 4_000
     /// See `RestServerConfiguration.strictHttpStatus`.
     var strictHttpStatus = false
+    /// The port speaks TLS (tls-certificate): nothing may be written to a
+    /// socket but through civetweb's TLS session.
+    var tls = false
 
     init(token: String? = nil, corsOrigins: [String] = [], allowedHosts: [String] = [],
          boundAddress: String = "127.0.0.1", maxBodyBytes: Int = 64 * 1024, bodyTimeoutMs: Int = 4_000,
-         strictHttpStatus: Bool = false) {
+         strictHttpStatus: Bool = false, tls: Bool = false) {
         self.strictHttpStatus = strictHttpStatus
+        self.tls = tls
         self.token = token
         self.corsOrigins = corsOrigins.map(Self.normalizedOrigin)
         self.allowedHosts = allowedHosts.map { restTrimmed($0).lowercased() }.filter { !$0.isEmpty }
@@ -325,7 +329,11 @@ final class ServerCore: Sendable {
                     // Connections that sent something are mid-request:
                     // their own deadlines bound them.
                     guard ConnectionSocket.bytesReceived(fd) == 0 else { return }
-                    _ = answer.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+                    // Over TLS a plain answer would be garbage before the
+                    // handshake: the client only sees the connection close.
+                    if !policy.tls {
+                        _ = answer.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+                    }
                     // civetweb reads the end of the stream and closes; no
                     // worker waits for headers that never come.
                     shutdown(fd, Int32(SHUT_RDWR))
@@ -338,7 +346,7 @@ final class ServerCore: Sendable {
                 var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
                 let name = inet_ntop(AF_INET, &a, &text, socklen_t(text.count)) != nil
                     ? String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
-                log.info(nil, "REST: \(name) holds \(conns.count) connections (at most \(Self.maxConnectionsPerClient)): \(cut) idle ones answered 429 and closed")
+                log.info(nil, "REST: \(name) holds \(conns.count) connections (at most \(Self.maxConnectionsPerClient)): \(cut) idle ones \(policy.tls ? "closed" : "answered 429 and closed")")
             }
         }
     }
@@ -357,7 +365,9 @@ final class ServerCore: Sendable {
     /// server) would otherwise be closed without any answer.
     func connectionClosing(_ conn: OpaquePointer, state: ConnectionState?) {
         defer { if state != nil { connectionClosed() } }
-        guard state?.protocolErrorAnswered != true, let info = mg_get_request_info(conn)?.pointee,
+        // No state: civetweb never opened the connection for HTTP (its TLS
+        // handshake failed), and the request info is the worker's previous one.
+        guard let state, !state.protocolErrorAnswered, let info = mg_get_request_info(conn)?.pointee,
               let methodPointer = info.request_method, let uriPointer = info.request_uri,
               info.local_uri == nil else { return }
         let method = String(cString: methodPointer)
@@ -640,7 +650,7 @@ final class ServerCore: Sendable {
             }
             let facts = ServerFacts(address: policy.boundAddress, port: port.load(ordering: .acquiring),
                                     tokenRequired: policy.token != nil, corsOrigins: policy.corsOrigins,
-                                    strictHttpStatus: policy.strictHttpStatus, startedAtMs: startedAtMs)
+                                    strictHttpStatus: policy.strictHttpStatus, tls: policy.tls, startedAtMs: startedAtMs)
             response = Self.onTheWire(route.respond(RouteContext(request: request, control: control, log: log, server: facts)),
                                       strict: policy.strictHttpStatus || route.keepsStatusLine)
         case let .registered(entry):

@@ -25,7 +25,7 @@ enum InfoRoute {
                 "server": .object(JSONObject([
                     "address": .string(server.address),
                     "port": .integer(Int64(server.port)),
-                    "tls": .bool(false),
+                    "tls": .bool(server.tls),
                     "token": .bool(server.tokenRequired),
                     "cors_origins": .array(server.corsOrigins.map { .string($0) }),
                     "strict_http_status": .bool(server.strictHttpStatus),
@@ -43,6 +43,7 @@ struct ServerFacts: Sendable, Equatable {
     var tokenRequired = false
     var corsOrigins: [String] = []
     var strictHttpStatus = false
+    var tls = false
     var startedAtMs: Int64 = monotonicMs()
 }
 
