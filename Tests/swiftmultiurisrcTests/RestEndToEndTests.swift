@@ -40,6 +40,20 @@ extension PipelineSuites {
             try http.post("/api/v1/stream/add", Self.addBody(id, uri, extra: extra))
         }
 
+        /// GET info from the element itself names this GStreamer and its
+        /// video decoders (a control without them once answered "" and []).
+        @Test func infoNamesGStreamerAndTheDecoders() throws {
+            let body = expectAnswer(try http.get("/api/v1/info"), 200, "GET_INFO_SUCCESS")
+            guard case let .object(info)? = body["info"], case let .object(media)? = info["media"] ?? info["host"] else {
+                Issue.record("no info object"); return
+            }
+            let gst = string(info["gstreamer"]) ?? string(media["gstreamer"]) ?? ""
+            #expect(gst.hasPrefix("GStreamer 1."), "gstreamer: \(gst)")
+            let decoders: [JSONValue]
+            if case let .array(list)? = info["decoders"] ?? media["decoders"] { decoders = list } else { decoders = [] }
+            #expect(decoders.contains(.string("avdec_h264")), "\(decoders)")
+        }
+
         @Test func addInfoRemoveLikeDeepStreamClients() throws {
             let uri = TestMedia.h264(pattern: "ball", frames: 30)
             let added = try add("cam1", uri)

@@ -78,6 +78,9 @@ extension MultiUriSrcBin: StreamControl {
 
     private func applySourceSetting(_ slot: SourceSlot, _ setting: SourceSetting) throws(ControlError) {
         let sourceId = slot.sourceId
+        guard !slot.runtime.withLock({ $0.detaching }) else {
+            throw .conflict("stream \(sourceId) is leaving")
+        }
         guard let branch = slot.branch.withLock({ $0 }) else {
             throw .conflict("stream \(sourceId) is \(slot.info().state.rawValue), not playing")
         }

@@ -499,16 +499,15 @@ final class MultiUriSrcBin: @unchecked Sendable {
     /// may wait for with a bound.
     @discardableResult
     func detach(_ slot: SourceSlot, pushLifecycle lifecycle: Bool) -> BranchTeardown? {
-        // Taken out of the slot first: settings from now on find no branch,
-        // and the one in progress stops waiting for the pad and ends.
-        guard let branch = slot.branch.withLock({ current -> SourceBranch? in
-            defer { current = nil }
-            return current
-        }) else { return nil }
-        slot.settings.cancelAndWait()
+        guard let branch = slot.branch.withLock({ $0 }) else { return nil }
         let muxer = state.withLock { $0?.muxer }
-        // Errors the dying source posts from now on are not failures.
+        // Errors the dying source posts from now on are not failures, and
+        // settings from now on refuse; the one in progress stops waiting for
+        // the pad and ends before the branch is taken apart. (The branch
+        // stays in the slot until it has left the bin: messages its
+        // elements post meanwhile must still find their source.)
         slot.runtime.withLock { $0.detaching = true }
+        slot.settings.cancelAndWait()
         if lifecycle { pushLifecycle(.streamEos(sourceId: slot.sourceId)) }
         // Ours from here: the bin drops its reference in gst_bin_remove,
         // which also unlinks the source from its muxer pad and takes it off
@@ -521,6 +520,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
             GST_PAD_PROBE_DROP
         }, nil, nil)
         gst_bin_remove(binRef, branch.bin.ptr)
+        slot.branch.withLock { $0 = nil }
         if let muxPad = branch.muxPad {
             // Unlinked already: no new data comes, and the release waits only
             // for a push already inside the muxer.

@@ -42,6 +42,11 @@ protocol StreamControl: AnyObject, Sendable {
     /// waiting on a state change in progress.
     var health: Health { get }
 
+    /// GStreamer's version and the decoders and encoders found (GET info).
+    /// A requirement, not only an extension member: otherwise calls through
+    /// `any StreamControl` would always get the extension's empty default.
+    var platform: PlatformInfo { get }
+
     /// Where the element publishes what happens to its streams (GET
     /// events); nil when it publishes nothing.
     var notifications: NotificationHub? { get }
