@@ -163,6 +163,8 @@ extension MultiUriSrcBin {
             case .alignFirstBuffer: s.deepStream.alignFirstBuffer = bool()
             case .syncInputsNtp: s.deepStream.syncInputsNtp = g_value_get_int(value)
             case .dropBackwardSei: s.deepStream.dropBackwardSei = bool()
+            case .stateFile: s.stateFile = str()
+            case .propertyAllowList: s.propertyAllowList = PropertyAllowList(str())
             }
         }
     }
@@ -254,6 +256,10 @@ extension MultiUriSrcBin {
         case .alignFirstBuffer: g_value_set_boolean(value, d.alignFirstBuffer.gboolean)
         case .syncInputsNtp: g_value_set_int(value, d.syncInputsNtp)
         case .dropBackwardSei: g_value_set_boolean(value, d.dropBackwardSei.gboolean)
+        // NULL when unset, as declared.
+        case .stateFile: g_value_set_string(value, s.stateFile.isEmpty ? nil : s.stateFile)
+        case .propertyAllowList:
+            g_value_set_string(value, s.propertyAllowList.isEmpty ? nil : s.propertyAllowList.description)
         }
     }
 }

@@ -41,6 +41,13 @@ protocol StreamControl: AnyObject, Sendable {
     /// What the probe routes (live, ready, startup) report; read without
     /// waiting on a state change in progress.
     var health: Health { get }
+
+    /// element/set-property and element/get-property (ours; the types and
+    /// defaults are in ElementProperty.swift).
+    func setElementProperty(_ request: ElementPropertyRequest) throws(ControlError) -> ElementPropertyValue
+    func elementProperty(_ request: ElementPropertyRequest) throws(ControlError) -> ElementPropertyValue
+    /// nil when state-file is off.
+    var stateFileStatus: StateFileStatus? { get }
 }
 
 /// DeepStream 9.1's probes: live only while PLAYING, ready and started once
