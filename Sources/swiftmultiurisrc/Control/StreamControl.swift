@@ -48,6 +48,10 @@ protocol StreamControl: AnyObject, Sendable {
     func elementProperty(_ request: ElementPropertyRequest) throws(ControlError) -> ElementPropertyValue
     /// nil when state-file is off.
     var stateFileStatus: StateFileStatus? { get }
+    /// GET info's media facts. A requirement, not only an extension
+    /// member: through `any StreamControl` an extension member is the
+    /// default, and GET info said "" and [] for the bin's.
+    var platform: PlatformInfo { get }
 }
 
 /// DeepStream 9.1's probes: live only while PLAYING, ready and started once

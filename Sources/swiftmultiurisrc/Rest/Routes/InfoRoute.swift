@@ -70,7 +70,8 @@ struct HostFacts: Sendable {
                 guard fgets(&line, Int32(line.count), f) != nil else { break }
                 let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 if text.hasPrefix("model name"), let colon = text.firstIndex(of: ":") {
-                    model = restTrimmed(String(text[text.index(after: colon)...]))
+                    // fgets keeps the line's end.
+                    model = restTrimmed(String(text[text.index(after: colon)...].prefix { $0 != "\n" }))
                     break
                 }
             }
