@@ -259,6 +259,39 @@ extension PipelineSuites {
             #expect(r.pipeline.stop() != GST_STATE_CHANGE_FAILURE)
         }
 
+        /// Four clients add and remove at once, also one camera id they all
+        /// fight over: once every request is answered, the file lists
+        /// exactly the sensors the bin has (the changes went to the file in
+        /// the order they were made).
+        @Test func concurrentAddsAndRemovesEndWithTheFileAsTheBin() throws {
+            let folder = try makeStateFolder()
+            let path = "\(folder)/sensors.json"
+            let clip = TestMedia.h264(pattern: "ball", frames: 30)
+            let r = try start(path, extra: "max-batch-size=64")
+            let port = r.http.port
+            let outcomes = Mutex<[Int: Int]>([:])
+            runOnThreads(4) { client in
+                let http = HTTPClient(port: port, timeoutMs: 15_000)
+                for i in 0..<6 {
+                    let own = "c\(client)-\(i)"
+                    var codes = [(try? http.post("/api/v1/stream/add", RestEndToEndTests.addBody(own, clip)))?.status ?? -1]
+                    if i % 2 == 0 {
+                        codes.append((try? http.post("/api/v1/stream/remove", RestEndToEndTests.addBody(own, "", change: "camera_remove")))?.status ?? -1)
+                    }
+                    let add = (client + i) % 2 == 0
+                    codes.append((try? http.post(add ? "/api/v1/stream/add" : "/api/v1/stream/remove",
+                                                 RestEndToEndTests.addBody("shared", add ? clip : "", change: add ? "camera_add" : "camera_remove")))?.status ?? -1)
+                    outcomes.withLock { o in codes.forEach { o[$0, default: 0] += 1 } }
+                }
+            }
+            let seen = outcomes.withLock { $0 }
+            #expect(Set(seen.keys).isSubset(of: [200, 404, 409]), "\(seen)")
+            let inBin = Set(r.bin.streams().map(\.cameraId))
+            #expect(inBin.isSuperset(of: (0..<4).flatMap { c in [1, 3, 5].map { "c\(c)-\($0)" } }), "\(inBin.sorted())")
+            #expect(Set(stateFileCameras(path) ?? []) == inBin, "file \(stateFileCameras(path) ?? []) bin \(inBin.sorted())")
+            #expect(r.pipeline.stop() != GST_STATE_CHANGE_FAILURE)
+        }
+
         /// The folder vanishes under a running pipeline: the add stands and
         /// is answered, the failure is a bus warning and in GET info, and the
         /// next write after the folder is back carries both changes.
