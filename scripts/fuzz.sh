@@ -39,7 +39,7 @@ src=Sources/swiftmultiurisrc
 common=(
   "$src/Rest/JSON.swift" "$src/Rest/RestHTTP.swift" "$src/Rest/OpenAPI.swift" "$src/Rest/RestFuzzEntry.swift"
   "$src"/Rest/Routes/*.swift
-  "$src/Control/StreamControl.swift" "$src/Support/DebugCategory.swift"
+  "$src"/Control/*.swift "$src/Support/DebugCategory.swift"
   Tests/Fuzz/FuzzControl.swift
 )
 

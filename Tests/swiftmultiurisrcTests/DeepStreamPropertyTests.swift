@@ -104,7 +104,7 @@ import Testing
                     "\(property.name) reads \(takeGString(g_strdup_value_contents(&value)) ?? "?")")
             g_value_unset(&value)
         }
-        #expect(BinProperty.allCases.count == 86)
+        #expect(BinProperty.allCases.count == 88)
         #expect(BinProperty.allCases.allSatisfy { $0.muxerArgument(Settings()) == nil })
         #expect(Settings().selectRtpProtocol == 7)
     }

@@ -221,6 +221,20 @@ extension PipelineSuites {
             other.stop()
         }
 
+        /// GET info from the bin itself: its media facts reach the answer
+        /// (they once stopped at the protocol's default), the CPU model is
+        /// one line.
+        @Test func infoFromABinCarriesItsPlatform() throws {
+            let body = expectAnswer(try http.get("/api/v1/info"), 200, "GET_INFO_SUCCESS")
+            guard case let .object(info)? = body["info"], case let .object(host)? = info["host"] else {
+                Issue.record("no info: \(body)"); return
+            }
+            #expect(string(info["gstreamer"])?.hasPrefix("GStreamer 1.") == true, "\(String(describing: info["gstreamer"]))")
+            #expect(info["decoders"].map { "\($0)" }?.contains("avdec_h264") == true, "\(String(describing: info["decoders"]))")
+            #expect(string(host["cpu_model"])?.contains("\n") == false, "\(String(describing: host["cpu_model"]))")
+            #expect(info["state_file"] == .null)
+        }
+
         @Test func aPortInUseFailsTheStateChangeWithAClearError() throws {
             let second = TestPipeline("swiftmultiurisrcbin ip-address=127.0.0.1 port=\(port) strict-http-status=true ! fakesink")
             #expect(second.play() == GST_STATE_CHANGE_FAILURE)

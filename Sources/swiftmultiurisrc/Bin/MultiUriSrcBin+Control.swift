@@ -9,7 +9,12 @@ extension MultiUriSrcBin: StreamControl {
     func addStream(_ request: AddStreamRequest) throws(ControlError) -> StreamInfo {
         // Off the control queue: checking a file may touch the disk.
         try SourcePolicy(settings.withLock { $0 }).check(request)
-        let info = try onControl { () throws(ControlError) in try addStreamOnQueue(request) }
+        let (info, persisted) = try onControl { () throws(ControlError) in
+            let info = try addStreamOnQueue(request)
+            return (info, recordAdded(request))
+        }
+        // Answered only once the file holds it (off the control queue).
+        if let (file, change) = persisted { file.commit(through: change) }
         guard let waitMs = request.waitForFirstFrameMs, waitMs > 0 else { return info }
         return waitForFirstFrame(sourceId: info.sourceId, cameraId: request.cameraId, timeoutMs: waitMs) ?? info
     }
@@ -32,9 +37,19 @@ extension MultiUriSrcBin: StreamControl {
     }
 
     func removeStream(cameraId: String, url: String?) throws(ControlError) -> StreamInfo {
-        let (info, teardown) = try onControl { () throws(ControlError) in
-            try removeStreamOnQueue(cameraId: cameraId, url: url)
+        let (outcome, persisted) = try onControl { () throws(ControlError) in
+            do throws(ControlError) {
+                let removed = try removeStreamOnQueue(cameraId: cameraId, url: url)
+                return (Result<(StreamInfo, BranchTeardown?), ControlError>.success(removed), recordRemoved(cameraId))
+            } catch {
+                // A sensor that failed and left is still in the file: this
+                // is how a client takes it out.
+                guard case let .notFound(why) = error, let dropped = recordRemoved(cameraId) else { return (.failure(error), nil) }
+                return (.failure(.notFound(why + "; its entry in state-file was dropped")), dropped)
+            }
         }
+        if let (file, change) = persisted { file.commit(through: change) }
+        let (info, teardown) = try outcome.get()
         // Off the control queue: other requests go on while this one waits.
         if let teardown { awaitTeardowns([teardown], timeoutMs: Self.removalTeardownWaitMs) }
         return info

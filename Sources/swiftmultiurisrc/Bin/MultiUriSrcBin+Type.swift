@@ -166,6 +166,8 @@ extension MultiUriSrcBin {
             case .syncInputsNtp: s.deepStream.syncInputsNtp = g_value_get_int(value)
             case .dropBackwardSei: s.deepStream.dropBackwardSei = bool()
             case .tlsCertificate: s.tlsCertificate = str()
+            case .stateFile: s.stateFile = str()
+            case .propertyAllowList: s.propertyAllowList = PropertyAllowList(str())
             }
         }
     }
@@ -260,6 +262,10 @@ extension MultiUriSrcBin {
         case .syncInputsNtp: g_value_set_int(value, d.syncInputsNtp)
         case .dropBackwardSei: g_value_set_boolean(value, d.dropBackwardSei.gboolean)
         case .tlsCertificate: g_value_set_string(value, s.tlsCertificate)
+        // NULL when unset, as declared.
+        case .stateFile: g_value_set_string(value, s.stateFile.isEmpty ? nil : s.stateFile)
+        case .propertyAllowList:
+            g_value_set_string(value, s.propertyAllowList.isEmpty ? nil : s.propertyAllowList.description)
         }
     }
 }

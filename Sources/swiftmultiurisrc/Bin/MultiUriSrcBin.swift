@@ -72,6 +72,8 @@ final class MultiUriSrcBin: @unchecked Sendable {
         var nextSourceId: UInt32 = 0
         /// The RTSP reconnection watchdog (rtsp-reconnect-interval > 0).
         var watchdog: (any DispatchSourceTimer)?
+        /// The sensors added over REST, on disk (state-file set).
+        var stateFile: SensorStateFile?
     }
 
     init(element: UnsafeMutablePointer<GstElement>) {
@@ -163,6 +165,8 @@ final class MultiUriSrcBin: @unchecked Sendable {
     private func start() throws(ControlError) {
         let s = settings.withLock { $0 }
         guard s.mode == 0 else { throw .unsupported("mode=audio is not supported; use mode=video") }
+        // Before anything is built: a corrupt file fails the start with nothing to undo.
+        let stateFile = try openStateFile(s)
         let muxer: MuxerAdapter
         do { muxer = try MuxerAdapter.make(s.muxer, settings: s) } catch {
             switch error {
@@ -183,7 +187,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
             gst_ghost_pad_set_target(cast(srcPad.ptr, to: GstGhostPad.self), target)
             gst_object_unref(UnsafeMutableRawPointer(target))
         }
-        state.withLock { $0 = State(muxer: muxer) }
+        state.withLock { $0 = State(muxer: muxer, stateFile: stateFile) }
         binLog.info(element.raw, "started with muxer \(s.muxer)")
 
         for (index, uri) in s.uriList.enumerated() where !uri.isEmpty {
@@ -199,6 +203,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
             }
         }
 
+        if let stateFile { addStateFileSensors(stateFile, settings: s) }
         startReconnectWatchdog(s)
         if s.port != "0" {
             do throws(ControlError) {
@@ -215,6 +220,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
     private func stop() {
         guard let old = state.withLock({ s -> State? in defer { s = nil }; return s }) else { return }
         stopReconnectWatchdog(old.watchdog)
+        old.stateFile?.drain()
         let teardowns = old.slots.values.sorted(by: { $0.sourceId < $1.sourceId }).compactMap { slot in
             detach(slot, pushLifecycle: false)
         }
@@ -577,6 +583,8 @@ final class MultiUriSrcBin: @unchecked Sendable {
     func stopStream(_ slot: SourceSlot, reason: String) {
         guard state.withLock({ $0?.slots[slot.sourceId] === slot }) else { return }
         leave(slot, reason: reason)
+        // It ended as its add asked: not to be brought back by the next start.
+        if let (file, change) = recordRemoved(slot.sensorId) { file.commitLater(through: change) }
         binLog.info(element.raw, "source \(slot.sourceId) (\(slot.sensorId)) stopped: \(reason)")
     }
 

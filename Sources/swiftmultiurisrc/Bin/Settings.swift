@@ -62,6 +62,10 @@ struct Settings: Sendable {
     var eventsQueueSize: UInt32 = 256
     /// PEM file (certificate and key) that makes the REST port HTTPS-only; empty: plain HTTP.
     var tlsCertificate = ""
+    /// Where sensors added over REST are kept across restarts ("" = nowhere).
+    var stateFile = ""
+    /// `name.property` globs that element/set-property may touch (none: 403).
+    var propertyAllowList = PropertyAllowList()
 
     /// Seconds the reconnection watchdog waits before rebuilding an RTSP
     /// source: after an error, init-rtsp-reconnect-interval when set.
@@ -114,16 +118,18 @@ enum BinProperty: UInt32, CaseIterable {
     case frameNumResetOnEos, frameNumResetOnStreamReset, frameDuration, asyncProcess
     case extractSeiType5Data, sortBatch, cacheBuffer, cacheBufferTimeout, extractSeiSimTime
     case alignFirstBuffer, syncInputsNtp, dropBackwardSei
-    // Ours, after DeepStream's: GET events, HTTPS.
+    // Ours, after DeepStream's: GET events, HTTPS, persistence and runtime
+    // properties of named elements.
     case eventsMaxClients, eventsQueueSize
     case tlsCertificate
+    case stateFile, propertyAllowList
 
     /// Properties that take effect while PLAYING (read when used).
     var mutablePlaying: Bool {
         switch self {
         case .uriList, .sensorIdList, .sensorNameList, .mode, .ipAddress, .port, .muxer,
              .width, .height, .enablePadding, .restToken, .corsOrigins, .allowedHosts, .strictHttpStatus,
-             .eventsMaxClients, .eventsQueueSize, .tlsCertificate:
+             .eventsMaxClients, .eventsQueueSize, .tlsCertificate, .stateFile:
             false
         default:
             // Muxer properties are read when the muxer is made (NULL→READY).
@@ -536,6 +542,14 @@ enum BinProperty: UInt32, CaseIterable {
             return .int(name: "sync-inputs-ntp", nick: "Synchronise inputs by NTP",
                         blurb: "Largest NTP timestamp difference batched together, microseconds (0 = off). \(muxerOnly)",
                         min: 0, max: Int32.max, defaultValue: 0)
+        case .stateFile:
+            return .string(name: "state-file", nick: "State file",
+                           blurb: "JSON file keeping the sensors added over REST (written atomically at every stream/add and stream/remove; mode 0600, it holds camera URLs); read on NULL->READY, its sensors added after uri-list's; unreadable or corrupt: the state change fails. Empty: off",
+                           defaultValue: nil)
+        case .propertyAllowList:
+            return .string(name: "property-allow-list", nick: "Property allow list",
+                           blurb: "Comma separated element.property patterns ('*' matches any text, e.g. osd.*) that REST element/set-property and element/get-property may use on elements of the pipeline, found by name; others get 403. Empty: none",
+                           defaultValue: nil)
         case .dropBackwardSei:
             return .bool(name: "drop-backward-sei", nick: "Drop backward SEI",
                          blurb: "Drop frames whose SEI timestamp goes backwards. \(muxerOnly)", defaultValue: false)

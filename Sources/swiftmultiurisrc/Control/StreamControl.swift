@@ -50,6 +50,12 @@ protocol StreamControl: AnyObject, Sendable {
     /// Where the element publishes what happens to its streams (GET
     /// events); nil when it publishes nothing.
     var notifications: NotificationHub? { get }
+    /// element/set-property and element/get-property (ours; the types and
+    /// defaults are in ElementProperty.swift).
+    func setElementProperty(_ request: ElementPropertyRequest) throws(ControlError) -> ElementPropertyValue
+    func elementProperty(_ request: ElementPropertyRequest) throws(ControlError) -> ElementPropertyValue
+    /// nil when state-file is off.
+    var stateFileStatus: StateFileStatus? { get }
 }
 
 /// DeepStream 9.1's probes: live only while PLAYING, ready and started once

@@ -424,6 +424,58 @@ enum OpenAPIDocument {
                              + failures(codes, extra: [resultsProperty]))
     }
 
+    // MARK: element properties (ours)
+
+    private static func elementPaths() -> [(String, JSONValue)] {
+        let elementSchema = obj(["type": "string", "minLength": 1, "maxLength": .integer(Int64(ElementRoutes.maxElementNameBytes)),
+                                 "description": "the element's name in the pipeline (gst-launch name=)"])
+        let propertySchema = obj(["type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_-]{0,127}$",
+                                  "description": "the property's name ('_' read as '-'); element.property must match property-allow-list"])
+        let answer: [(String, JSONValue)] = [
+            ("element", obj(["type": "string"])),
+            ("property", obj(["type": "string", "description": "canonical spelling"])),
+            ("value", obj(["type": "string", "nullable": true,
+                           "description": "the value read back, as gst_value_serialize writes it; null when unreadable"])),
+            ("type", obj(["type": "string", "description": "the value's GType name"])),
+        ]
+        let required = ["element", "property", "value", "type"]
+        let statuses = """
+            400 names element, property (unknown, not writable, a reference type) or value (does not deserialize, \
+            out of range); 403 when element.property matches no pattern of the element's property-allow-list \
+            (empty by default, so every request is 403); 404 no element of that name; 409 the property cannot \
+            change in the element's current state.
+            """
+        let set = operation(
+            "ELEMENT_SET_PROPERTY", summary: "Sets a property of a named element of the pipeline (ours)",
+            description: "The value is read with GStreamer's deserialization (a string as it stands: enums by nick, "
+                + "flags a+b, caps, fractions; a number or boolean as its text). " + statuses,
+            tag: "element",
+            body: obj([
+                "type": "object", "additionalProperties": false,
+                "required": strings(["element", "property", "value"]),
+                "properties": obj([
+                    "element": elementSchema, "property": propertySchema,
+                    "value": obj(["anyOf": .array([obj(["type": "string"]), obj(["type": "number"]), obj(["type": "boolean"])])]),
+                ]),
+            ]),
+            example: obj(["element": "vb", "property": "saturation", "value": "1.5"]),
+            responses: [response(200, successBody("ELEMENT_SET_PROPERTY", extra: answer, required: required))]
+                + failures([400, 401, 403, 404, 405, 409, 413, 500, 503]))
+        var get = operation(
+            "ELEMENT_GET_PROPERTY", summary: "Reads a property of a named element of the pipeline (ours)",
+            description: statuses, tag: "element", body: nil,
+            responses: [response(200, successBody("ELEMENT_GET_PROPERTY", extra: answer, required: required))]
+                + failures([400, 401, 403, 404, 405, 500, 503]))
+        if case var .object(o) = get {
+            o["parameters"] = .array([
+                obj(["name": "element", "in": "query", "required": true, "schema": elementSchema]),
+                obj(["name": "property", "in": "query", "required": true, "schema": propertySchema]),
+            ])
+            get = .object(o)
+        }
+        return [("/element/set-property", obj(["post": set])), ("/element/get-property", obj(["get": get]))]
+    }
+
     // MARK: the document
 
     private static func build() -> JSONValue {
@@ -503,9 +555,15 @@ enum OpenAPIDocument {
                                    "properties": obj(["address": text, "port": count, "tls": obj(["type": "boolean"]),
                                                       "token": obj(["type": "boolean"]), "cors_origins": names,
                                                       "strict_http_status": obj(["type": "boolean"])])]),
+                    "state_file": obj(["type": "object", "nullable": true,
+                                       "description": "null when the element's state-file is off",
+                                       "required": strings(["sensors", "last_write_error"]),
+                                       "properties": obj(["sensors": count,
+                                                          "last_write_error": obj(["type": "string", "nullable": true])])]),
                 ]),
             ]))], required: ["info"]))] + failures(getFailures))])))
         paths.append(("/events", obj(["get": eventsOperation()])))
+        paths += elementPaths()
         paths.append(("/openapi.json", obj(["get": operation(
             "GET_OPENAPI", summary: "This document", tag: "app", body: nil,
             responses: [response(200, obj([

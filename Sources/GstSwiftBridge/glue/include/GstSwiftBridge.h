@@ -19,3 +19,4 @@
 #include "gsb-plugin.h"
 #include "gsb-events.h"
 #include "gsb-rest.h"
+#include "gsb-property.h"

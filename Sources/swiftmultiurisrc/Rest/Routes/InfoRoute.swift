@@ -7,9 +7,11 @@ import Glibc
 ///      "info": {"version", "gstreamer", "uptime_s",
 ///               "host": {"cpu_model", "cores", "memory_bytes"},
 ///               "decoders": [...], "hardware_encoders": [...],
-///               "server": {"address", "port", "tls", "token", "cors_origins", "strict_http_status"}}}
+///               "server": {"address", "port", "tls", "token", "cors_origins", "strict_http_status"},
+///               "state_file": null or {"sensors", "last_write_error"}}}
 ///
-/// `token` says whether one is required, never what it is.
+/// `token` says whether one is required, never what it is. `state_file`
+/// never names the file (it holds camera URLs).
 enum InfoRoute {
     static let routes: [Route] = [
         Route(.get, "/info", operation: "GET_INFO") { ctx throws(ControlError) in
@@ -30,6 +32,12 @@ enum InfoRoute {
                     "cors_origins": .array(server.corsOrigins.map { .string($0) }),
                     "strict_http_status": .bool(server.strictHttpStatus),
                 ])),
+                "state_file": ctx.control.stateFileStatus.map { status in
+                    .object(JSONObject([
+                        "sensors": .integer(Int64(status.sensors)),
+                        "last_write_error": status.lastWriteError.map { .string($0) } ?? .null,
+                    ]))
+                } ?? .null,
             ])
             return .success("GET_INFO", extra: JSONObject(["info": .object(info)]))
         },
@@ -63,7 +71,8 @@ struct HostFacts: Sendable {
                 guard fgets(&line, Int32(line.count), f) != nil else { break }
                 let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 if text.hasPrefix("model name"), let colon = text.firstIndex(of: ":") {
-                    model = restTrimmed(String(text[text.index(after: colon)...]))
+                    // fgets keeps the line's end.
+                    model = restTrimmed(String(text[text.index(after: colon)...].prefix { $0 != "\n" }))
                     break
                 }
             }

@@ -25,6 +25,7 @@ enum HTTPMethod: String, Sendable {
 ///     AppRoutes        POST app/quit, GET version, GET health/get-dsready-state
 ///     OpenAPIRoutes    GET openapi.json (Rest/OpenAPI.swift: the OpenAPI 3 document of all of these)
 ///     EventsRoute      GET events (a StreamingRoute: Server-Sent Events, see Rest/RestStreaming.swift)
+///     ElementRoutes    POST element/set-property, GET element/get-property (ours)
 ///
 /// Statuses: 200 success; 400 bad input (malformed JSON, wrong type,
 /// missing field, out of range; the reason names the field); 404 unknown
@@ -132,6 +133,7 @@ enum BuiltInRoutes {
     /// against DeepStream's list by RestParseTests) plus ours that DeepStream
     /// has not (GET openapi.json).
     static let served: [Route] = all + OpenAPIRoutes.routes + InfoRoute.routes
+        + ElementRoutes.routes
 
     /// Path -> route. Each path has exactly one method.
     static let byPath: [String: Route] = {
