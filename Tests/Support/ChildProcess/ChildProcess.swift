@@ -41,11 +41,16 @@ public enum ChildProcess {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        // Read both pipes while the child runs so a chatty child can't block.
+        // Read both pipes while the child runs so a chatty child can't block:
+        // on a thread of our own with poll(). (FileHandle.readabilityHandler's
+        // dispatch sources crashed the test process in
+        // _dispatch_event_loop_drain when several children ended at once:
+        // swift-corelibs-libdispatch issue 949.)
         let outData = LockedData(), errData = LockedData()
-        out.fileHandleForReading.readabilityHandler = { outData.append($0.availableData) }
-        err.fileHandleForReading.readabilityHandler = { errData.append($0.availableData) }
+        let reader = PipeReader([(out.fileHandleForReading.fileDescriptor, outData),
+                                 (err.fileHandleForReading.fileDescriptor, errData)])
         try spawnWithSignalsUnblocked(process)
+        reader.start()
         var timedOut: Bool
         if let interruptAfterSeconds, interruptAfterSeconds < timeoutSeconds {
             if waitForExit(process, seconds: interruptAfterSeconds) {
@@ -65,8 +70,7 @@ public enum ChildProcess {
         }
         // Bounded now: the child has exited or was sent SIGKILL.
         process.waitUntilExit()
-        out.fileHandleForReading.readabilityHandler = nil
-        err.fileHandleForReading.readabilityHandler = nil
+        reader.stop()
         outData.append(readWithoutWaiting(out.fileHandleForReading.fileDescriptor))
         errData.append(readWithoutWaiting(err.fileHandleForReading.fileDescriptor))
         return Output(status: process.terminationStatus, stdout: outData.string, stderr: errData.string, timedOut: timedOut)
@@ -107,6 +111,49 @@ public enum ChildProcess {
             break
         }
         return data
+    }
+}
+
+/// Reads pipes on one thread with poll() until stopped; `stop` waits for
+/// the thread (each poll is at most 50 ms).
+final class PipeReader: @unchecked Sendable {
+    private let pipes: [(Int32, LockedData)]
+    private let stopping = NSLock()
+    private var stopRequested = false
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(_ pipes: [(Int32, LockedData)]) { self.pipes = pipes }
+
+    func start() {
+        Thread.detachNewThread { [self] in
+            var fds = pipes.map { pollfd(fd: $0.0, events: Int16(POLLIN), revents: 0) }
+            var open = Set(pipes.indices)
+            var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+            while !isStopRequested, !open.isEmpty {
+                for i in fds.indices { fds[i].fd = open.contains(i) ? pipes[i].0 : -1 }
+                let n = poll(&fds, nfds_t(fds.count), 50)
+                if n <= 0 { continue }
+                for i in fds.indices where open.contains(i) && fds[i].revents != 0 {
+                    let got = chunk.withUnsafeMutableBytes { read(pipes[i].0, $0.baseAddress, $0.count) }
+                    if got > 0 {
+                        pipes[i].1.append(Data(chunk.prefix(got)))
+                    } else if got == 0 || (errno != EINTR && errno != EAGAIN) {
+                        open.remove(i)
+                    }
+                }
+            }
+            finished.signal()
+        }
+    }
+
+    private var isStopRequested: Bool {
+        stopping.lock(); defer { stopping.unlock() }
+        return stopRequested
+    }
+
+    func stop() {
+        stopping.lock(); stopRequested = true; stopping.unlock()
+        _ = finished.wait(timeout: .now() + 2)
     }
 }
 
