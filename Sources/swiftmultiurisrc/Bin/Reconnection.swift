@@ -58,7 +58,10 @@ extension MultiUriSrcBin {
             return
         }
         binLog.info(element.raw, "source \(slot.sourceId) (\(slot.sensorId)): reconnecting, attempt \(attempt)")
-        slot.runtime.withLock { $0.state = .reconnecting }
+        slot.runtime.withLock { rt in
+            rt.state = .reconnecting
+            rt.reconnects &+= 1
+        }
         detach(slot, pushLifecycle: false)
         pushLifecycle(.streamReset(sourceId: slot.sourceId))
         do {
@@ -84,6 +87,7 @@ extension MultiUriSrcBin {
             return true
         }
         guard first else { return }
+        if byError { counters.withLock { $0.sourceFailed(reason) } }
         let interval = settings.withLock { $0.reconnectWait(afterError: byError) }
         postWarning(.resource, code: GST_RESOURCE_ERROR_READ.rawValue,
                     text: "source \(slot.sourceId) (\(slot.sensorId), \(slot.maskedUri)) lost: \(reason); reconnecting in \(interval) s",

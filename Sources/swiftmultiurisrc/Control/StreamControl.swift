@@ -41,6 +41,11 @@ protocol StreamControl: AnyObject, Sendable {
     /// What the probe routes (live, ready, startup) report; read without
     /// waiting on a state change in progress.
     var health: Health { get }
+
+    /// GET metrics: every current source with its counters, and the
+    /// element's own; read without waiting on the control queue (a slow
+    /// stream/add must not hold a scrape).
+    func metrics() -> BinMetrics
 }
 
 /// DeepStream 9.1's probes: live only while PLAYING, ready and started once
@@ -65,6 +70,7 @@ extension StreamControl {
     func recentlyFailed() -> [StreamInfo] { [] }
     var platform: PlatformInfo { PlatformInfo() }
     var health: Health { Health(live: isReady, ready: isReady) }
+    func metrics() -> BinMetrics { BinMetrics(streams: streams().map { StreamMetrics(info: $0) }) }
 }
 
 /// One stream/add request (or one item of a multi-sensor request).
@@ -108,7 +114,7 @@ struct StreamInfo: Sendable, Equatable {
     var labels: [String: String] = [:]
 }
 
-enum StreamState: String, Sendable, Equatable {
+enum StreamState: String, Sendable, Equatable, CaseIterable {
     case starting, playing, reconnecting, error, eos
 }
 
