@@ -32,34 +32,60 @@ struct PrometheusText {
     }
 
     mutating func sample(_ name: String, _ labels: [(String, String)] = [], _ value: Double) {
-        head(name, labels)
-        add(Self.format(value))
-        add("\n")
+        sample(name, Labels(labels), value)
     }
 
     mutating func sample(_ name: String, _ labels: [(String, String)] = [], _ value: UInt64) {
-        head(name, labels)
-        JSONCodec.appendDecimal(Int64(clamping: value), to: &bytes)
-        add("\n")
+        sample(name, Labels(labels), value)
     }
 
-    private mutating func head(_ name: String, _ labels: [(String, String)]) {
-        add(name)
-        guard !labels.isEmpty else { add(" "); return }
-        add("{")
-        for (i, (label, value)) in labels.enumerated() {
-            if i > 0 { add(",") }
-            add(label)
-            add("=\"")
+    mutating func sample(_ name: String, _ labels: Labels, extra: [(String, String)] = [], _ value: Double) {
+        head(name, labels, extra)
+        add(Self.format(value))
+        bytes.append(0x0A)
+    }
+
+    mutating func sample(_ name: String, _ labels: Labels, extra: [(String, String)] = [], _ value: UInt64) {
+        head(name, labels, extra)
+        JSONCodec.appendDecimal(Int64(clamping: value), to: &bytes)
+        bytes.append(0x0A)
+    }
+
+    /// Label pairs written out once (`name="value",...`, values escaped),
+    /// for a stream's labels that every per-stream family repeats.
+    struct Labels {
+        fileprivate var bytes: [UInt8] = []
+
+        init(_ labels: [(String, String)]) {
+            for (i, (label, value)) in labels.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                Self.append(label, value, to: &bytes)
+            }
+        }
+
+        fileprivate static func append(_ label: String, _ value: String, to bytes: inout [UInt8]) {
+            bytes.append(contentsOf: label.utf8)
+            bytes.append(contentsOf: "=\"".utf8)
             for b in value.utf8 {
                 switch b {
-                case UInt8(ascii: "\\"): add("\\\\")
-                case UInt8(ascii: "\""): add("\\\"")
-                case 0x0A: add("\\n")
+                case UInt8(ascii: "\\"): bytes.append(contentsOf: "\\\\".utf8)
+                case UInt8(ascii: "\""): bytes.append(contentsOf: "\\\"".utf8)
+                case 0x0A: bytes.append(contentsOf: "\\n".utf8)
                 default: bytes.append(b)
                 }
             }
-            add("\"")
+            bytes.append(UInt8(ascii: "\""))
+        }
+    }
+
+    private mutating func head(_ name: String, _ labels: Labels, _ extra: [(String, String)]) {
+        add(name)
+        guard !labels.bytes.isEmpty || !extra.isEmpty else { bytes.append(0x20); return }
+        bytes.append(UInt8(ascii: "{"))
+        bytes.append(contentsOf: labels.bytes)
+        for (label, value) in extra {
+            if bytes.last != UInt8(ascii: "{") { bytes.append(UInt8(ascii: ",")) }
+            Labels.append(label, value, to: &bytes)
         }
         add("} ")
     }

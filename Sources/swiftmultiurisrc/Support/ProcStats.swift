@@ -8,7 +8,7 @@ enum ProcStats {
     static func process() -> (residentBytes: UInt64, threads: UInt64) {
         var rss: UInt64 = 0, threads: UInt64 = 0
         forEachLine("/proc/self/status") { line in
-            if line.hasPrefix("VmRSS:") { rss = firstNumber(line) * 1024 }
+            if line.hasPrefix("VmRSS:") { rss = firstNumber(line) &* 1024 }
             if line.hasPrefix("Threads:") { threads = firstNumber(line) }
         }
         return (rss, threads)
@@ -18,8 +18,8 @@ enum ProcStats {
     static func memoryInUse() -> UInt64 {
         var total: UInt64 = 0, available: UInt64 = 0
         forEachLine("/proc/meminfo") { line in
-            if line.hasPrefix("MemTotal:") { total = firstNumber(line) * 1024 }
-            if line.hasPrefix("MemAvailable:") { available = firstNumber(line) * 1024 }
+            if line.hasPrefix("MemTotal:") { total = firstNumber(line) &* 1024 }
+            if line.hasPrefix("MemAvailable:") { available = firstNumber(line) &* 1024 }
         }
         return total > available ? total - available : 0
     }

@@ -144,31 +144,33 @@ enum OurFamilies {
     }
 
     static func write(_ metrics: BinMetrics, rest: RestCounters, into text: inout PrometheusText) {
-        let streams = metrics.streams.map { ($0, streamLabels($0.info)) }
+        let streams = metrics.streams.map { ($0, PrometheusText.Labels(streamLabels($0.info))) }
         func perStream(_ name: String, _ type: PrometheusText.MetricType, help: String, _ value: (StreamMetrics) -> Double) {
-            text.family(prefix + name, type, help: help)
-            for (s, labels) in streams { text.sample(prefix + name, labels, value(s)) }
+            let family = prefix + name
+            text.family(family, type, help: help)
+            for (s, labels) in streams { text.sample(family, labels, value(s)) }
+        }
+        // Counters as integers: no floating-point formatting per sample.
+        func perStreamCount(_ name: String, help: String, _ value: (StreamMetrics) -> UInt64) {
+            let family = prefix + name
+            text.family(family, .counter, help: help)
+            for (s, labels) in streams { text.sample(family, labels, value(s)) }
         }
         text.family(prefix + "streams", .gauge, help: "Sources in the bin (any state)")
         text.sample(prefix + "streams", [], UInt64(metrics.streams.count))
-        perStream("stream_frames_in_total", .counter,
-                  help: "Decoded frames that reached the source's branch, before drop-frame-interval") { Double($0.framesIn) }
-        perStream("stream_frames_out_total", .counter, help: "Frames that left the source's branch for the muxer") {
-            Double($0.info.framesOut)
-        }
-        perStream("stream_frames_dropped_total", .counter, help: "Decoded frames dropped by drop-frame-interval") {
-            Double($0.framesDropped)
-        }
+        perStreamCount("stream_frames_in_total",
+                       help: "Decoded frames that reached the source's branch, before drop-frame-interval") { $0.framesIn }
+        perStreamCount("stream_frames_out_total", help: "Frames that left the source's branch for the muxer") { $0.info.framesOut }
+        perStreamCount("stream_frames_dropped_total", help: "Decoded frames dropped by drop-frame-interval") { $0.framesDropped }
         perStream("stream_frames_per_second", .gauge, help: "Frames out per second over the last second") { $0.info.fps }
         perStream("stream_latency_seconds", .gauge,
                   help: "The last frame's time from the decoder's output to leaving the branch") { $0.latencyMs / 1000 }
-        perStream("stream_reconnects_total", .counter, help: "RTSP reconnections since the source was added") {
-            Double($0.reconnects)
-        }
-        text.family(prefix + "stream_state", .gauge, help: "1 for the source's current state, 0 for the others")
+        perStreamCount("stream_reconnects_total", help: "RTSP reconnections since the source was added") { $0.reconnects }
+        let stateFamily = prefix + "stream_state"
+        text.family(stateFamily, .gauge, help: "1 for the source's current state, 0 for the others")
         for (s, labels) in streams {
             for state in StreamState.allCases {
-                text.sample(prefix + "stream_state", labels + [("state", state.rawValue)], UInt64(s.info.state == state ? 1 : 0))
+                text.sample(stateFamily, labels, extra: [("state", state.rawValue)], UInt64(s.info.state == state ? 1 : 0))
             }
         }
 
