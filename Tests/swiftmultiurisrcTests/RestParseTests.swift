@@ -365,7 +365,7 @@ import swiftcustomevents
             "/conv/srccrop", "/conv/destcrop", "/conv/flip-method", "/conv/interpolation-method",
             "/mux/batched-push-timeout", "/mux/max-latency", "/osd/process-mode",
             "/nvtracker/config-path", "/analytics/reload-config", "/app/quit",
-            "/version", "/health/get-dsready-state", "/live", "/ready", "/startup",
+            "/version", "/health/get-dsready-state", "/live", "/ready", "/startup", "/metrics",
         ])
     }
 

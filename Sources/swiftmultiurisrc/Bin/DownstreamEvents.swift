@@ -2,6 +2,7 @@ import CGStreamer
 import Dispatch
 import GstSwiftBridge
 import Synchronization
+import swiftcustomevents
 
 /// Sends the bin's own events downstream (lifecycle events, REST control
 /// events, EOS after app/quit) without making the caller wait on data flow.
@@ -22,6 +23,8 @@ final class DownstreamEvents: @unchecked Sendable {
     private let hasPending = Atomic<Bool>(false)
     private let sender = DispatchQueue(label: "swiftmultiurisrcbin.events")
     private let fallbackMs = 100
+    /// Events pushed, by type (GET metrics).
+    private let pushed = Mutex<[String: UInt64]>([:])
 
     init(pad: UnsafeMutablePointer<GstPad>) {
         self.pad = ObjectRef(pad)
@@ -60,8 +63,20 @@ final class DownstreamEvents: @unchecked Sendable {
         let ref = EventRef(ptr: event)
         sender.async { [weak self] in
             guard let self else { gsb_event_unref(ref.ptr); return }
-            gst_pad_push_event(self.pad.ptr, ref.ptr)
+            self.push(ref.ptr, on: self.pad.ptr)
         }
+    }
+
+    func pushedCounts() -> [String: UInt64] { pushed.withLock { $0 } }
+
+    /// Pushes `event` (taking it) and counts it under its type's name,
+    /// taken before the push gives the event away.
+    private func push(_ event: UnsafeMutablePointer<GstEvent>, on pad: UnsafeMutablePointer<GstPad>) {
+        let type = gsb_event_type(event)
+        let name = CustomEventType(eventType: type.rawValue)?.structureName
+            ?? String(cString: gst_event_type_get_name(type))
+        gst_pad_push_event(pad, event)
+        pushed.withLock { $0[name, default: 0] &+= 1 }
     }
 
     /// A custom sticky event before stream-start would be misordered.
@@ -96,7 +111,7 @@ final class DownstreamEvents: @unchecked Sendable {
         guard hasPending.load(ordering: .acquiring) else { return }
         gsb_pad_stream_lock(pad)
         defer { gsb_pad_stream_unlock(pad) }
-        for event in take() { gst_pad_push_event(pad, event.ptr) }
+        for event in take() { push(event.ptr, on: pad) }
     }
 
     /// Nothing flows: push from the sender queue, but only once the stream

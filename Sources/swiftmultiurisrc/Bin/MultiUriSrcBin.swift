@@ -34,6 +34,8 @@ final class MultiUriSrcBin: @unchecked Sendable {
     let state = Mutex<State?>(nil)
     /// Events for downstream, sent with the data flow.
     let downstream: DownstreamEvents
+    /// What outlives sources, for GET metrics (a leaf lock).
+    let counters = Mutex(BinCounters())
     /// Serializes every pipeline change (see the type's comment).
     let controlQueue = DispatchQueue(label: "swiftmultiurisrcbin.control")
     static let onControlQueue = DispatchSpecificKey<Bool>()
@@ -565,6 +567,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
         detach(slot, pushLifecycle: true)
         forget(slot)
         let info = slot.info()
+        counters.withLock { $0.sourceFailed(info.lastError) }
         state.withLock { st in
             st?.recentlyFailed.append(info)
             if let n = st?.recentlyFailed.count, n > Self.recentlyFailedLimit {

@@ -59,7 +59,10 @@ extension MultiUriSrcBin {
         }
         binLog.info(element.raw, "source \(slot.sourceId) (\(slot.sensorId)): reconnecting, attempt \(attempt)")
         let changed = slot.runtime.withLock { rt -> Bool in
-            defer { rt.state = .reconnecting }
+            defer {
+                rt.state = .reconnecting
+                rt.reconnects &+= 1
+            }
             return rt.state != .reconnecting
         }
         if changed { announceState(slot) }
@@ -89,6 +92,7 @@ extension MultiUriSrcBin {
             return true
         }
         guard first else { return }
+        if byError { counters.withLock { $0.sourceFailed(reason) } }
         announceState(slot)
         let interval = settings.withLock { $0.reconnectWait(afterError: byError) }
         postWarning(.resource, code: GST_RESOURCE_ERROR_READ.rawValue,

@@ -79,7 +79,9 @@ extension MultiUriSrcBin {
                 if context.slot.loopsFile, let info, let buffer = gsb_probe_info_buffer(info) {
                     context.noteFrameEnd(buffer, in: context.segment)
                 }
-                return context.slot.dropper.withLock { $0.keep() } ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP
+                guard context.slot.dropper.withLock({ $0.keep() }) else { return GST_PAD_PROBE_DROP }
+                context.slot.enteredConverterAt.store(monotonicNs(), ordering: .relaxed)
+                return GST_PAD_PROBE_OK
             }, context.retainedPointer(), SourceContext.releaseCallback)
             gst_object_unref(UnsafeMutableRawPointer(pad))
         }
@@ -166,7 +168,10 @@ extension MultiUriSrcBin {
             }
         }
         let monotonic = GstClockTime(max(0, g_get_monotonic_time())) &* 1000
+        let entered = slot.enteredConverterAt.load(ordering: .relaxed)
+        let leftAt = monotonicNs()
         let firstFrame = slot.runtime.withLock { rt -> Bool in
+            if entered != 0 && leftAt >= entered { rt.latencyNs = leftAt - entered }
             if let newOffset {
                 rt.offset = newOffset
             }

@@ -31,6 +31,10 @@ final class SourceSlot: @unchecked Sendable {
     /// the decoder. (The slot does not hold its SourceContext: the context
     /// holds the slot, and probes hold the context.)
     let keyFramesOnly: Atomic<Bool>
+    /// When the last frame kept by the dropper entered the converter
+    /// (monotonic ns): the branch's latency is taken when it leaves.
+    /// Streaming thread only (both probes run on it: no queue between).
+    let enteredConverterAt = Atomic<UInt64>(0)
     /// Signalled at each first frame after a (re)start, so that an add
     /// waiting for its first frame answers at once rather than at its next
     /// poll.
@@ -131,6 +135,11 @@ struct SourceRuntime: Sendable {
     var needsStartOffset = false
     /// Reconnection attempts made since the last frame.
     var reconnectAttempts: Int32 = 0
+    /// Reconnections since the source was added (GET metrics).
+    var reconnects: UInt64 = 0
+    /// How long the last frame took from the decoder's output to leaving
+    /// the branch (conversion and scaling), ns (GET metrics' latency_ms).
+    var latencyNs: UInt64 = 0
     /// g_get_monotonic_time() (µs) of the last frame, and of the last time
     /// the elements were (re)built: the reconnection watchdog's clock.
     var lastFrameAt: gint64 = 0
@@ -162,14 +171,18 @@ struct SourceRuntime: Sendable {
 }
 
 /// dec/drop-frame-interval: keeps every Nth frame (0 and 1 keep all).
+/// `seen` and `dropped` are GET metrics' frames in and dropped.
 struct FrameDropper: Sendable {
     var interval: UInt32
     var seen: UInt64 = 0
+    var dropped: UInt64 = 0
 
     mutating func keep() -> Bool {
         defer { seen &+= 1 }
         guard interval > 1 else { return true }
-        return seen % UInt64(interval) == 0
+        let kept = seen % UInt64(interval) == 0
+        if !kept { dropped &+= 1 }
+        return kept
     }
 }
 

@@ -56,6 +56,10 @@ protocol StreamControl: AnyObject, Sendable {
     func elementProperty(_ request: ElementPropertyRequest) throws(ControlError) -> ElementPropertyValue
     /// nil when state-file is off.
     var stateFileStatus: StateFileStatus? { get }
+    /// GET metrics: every current source with its counters, and the
+    /// element's own; read without waiting on the control queue (a slow
+    /// stream/add must not hold a scrape).
+    func metrics() -> BinMetrics
 }
 
 /// DeepStream 9.1's probes: live only while PLAYING, ready and started once
@@ -81,6 +85,7 @@ extension StreamControl {
     var platform: PlatformInfo { PlatformInfo() }
     var health: Health { Health(live: isReady, ready: isReady) }
     var notifications: NotificationHub? { nil }
+    func metrics() -> BinMetrics { BinMetrics(streams: streams().map { StreamMetrics(info: $0) }) }
 }
 
 /// One stream/add request (or one item of a multi-sensor request).
@@ -124,7 +129,7 @@ struct StreamInfo: Sendable, Equatable {
     var labels: [String: String] = [:]
 }
 
-enum StreamState: String, Sendable, Equatable {
+enum StreamState: String, Sendable, Equatable, CaseIterable {
     case starting, playing, reconnecting, error, eos
 }
 

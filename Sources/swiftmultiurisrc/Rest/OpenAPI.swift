@@ -242,6 +242,35 @@ enum OpenAPIDocument {
         return (String(code), obj(r))
     }
 
+    /// `response` that may also be Prometheus text (Accept containing
+    /// "text/plain", DeepStream 9.1's rule).
+    private static func orText(_ response: (String, JSONValue), _ families: String) -> (String, JSONValue) {
+        guard case var .object(r) = response.1, case var .object(content)? = r["content"] else { return response }
+        content["text/plain"] = obj([
+            "schema": obj(["type": "string", "description": .string("""
+                Prometheus text exposition format 0.0.4 (Content-Type: text/plain; version=0.0.4; \
+                charset=utf-8), sent when the Accept header contains text/plain: \(families)
+                """)]),
+        ])
+        r["content"] = .object(content)
+        r["description"] = .string((string(r["description"]) ?? "") + "; Prometheus text for Accept: text/plain")
+        return (response.0, .object(r))
+    }
+
+    private static func string(_ value: JSONValue?) -> String? {
+        if case let .string(s)? = value { return s }
+        return nil
+    }
+
+    private static let ourFamilies = """
+        then ours: swiftmultiurisrc_streams, swiftmultiurisrc_stream_frames_in_total, _frames_out_total, \
+        _frames_dropped_total, _frames_per_second, _latency_seconds, _reconnects_total, _state (per stream, \
+        labelled source_id, camera_id, camera_name and the stream's labels), swiftmultiurisrc_source_errors_total \
+        {kind}, swiftmultiurisrc_events_pushed_total{type}, swiftmultiurisrc_rest_requests_total{route,code}, \
+        swiftmultiurisrc_rest_request_duration_seconds (histogram by route), \
+        swiftmultiurisrc_process_resident_memory_bytes, swiftmultiurisrc_process_threads
+        """
+
     /// The failure answers: "<OPERATION>_FAIL, <why>" (401 and 503 from the
     /// server itself say REQUEST_FAIL; an unparsable answer INTERNAL_FAIL).
     private static func failures(_ codes: [Int], extra: [(String, JSONValue)] = []) -> [(String, JSONValue)] {
@@ -484,7 +513,7 @@ enum OpenAPIDocument {
         paths.append(("/stream/remove", obj(["post": sensorOperation(add: false)])))
         paths.append(("/stream/get-stream-info", obj(["get": operation(
             "GET_LIVE_STREAM_INFO", summary: "Every source", tag: "stream", body: nil,
-            responses: [response(200, successBody("GET_LIVE_STREAM_INFO", extra: [("stream-info", obj([
+            responses: [orText(response(200, successBody("GET_LIVE_STREAM_INFO", extra: [("stream-info", obj([
                 "type": "object",
                 "required": strings(["stream-count", "stream-info"]),
                 "properties": obj([
@@ -493,7 +522,47 @@ enum OpenAPIDocument {
                     "failed-streams": obj(["type": "array", "items": ref("StreamInfo"),
                                            "description": "ours: the last sources that failed and left, oldest first"]),
                 ]),
-            ]))], required: ["stream-info"]))] + failures(getFailures))])))
+            ]))], required: ["stream-info"])), "DeepStream's gauge total_stream_count")] + failures(getFailures))])))
+        let number = obj(["type": "number"]), textValue = obj(["type": "string"])
+        let uint = obj(["type": "integer", "minimum": 0])
+        let streamStats = obj([
+            "type": "object",
+            "required": strings(["fps", "frame_number", "latency_ms", "sensor_id", "sensor_name", "source_id"]),
+            "properties": obj([
+                "fps": number, "frame_number": uint,
+                "latency_ms": obj(["type": "number", "description": "the last frame's time from the decoder's output to leaving its branch"]),
+                "sensor_id": textValue, "sensor_name": textValue, "source_id": uint,
+            ]),
+        ])
+        let systemStats = obj([
+            "type": "object",
+            "required": strings(["GPU_gb", "RAM_gb", "cpu_util", "gpu_util"]),
+            "properties": obj([
+                "GPU_gb": obj(["type": "number", "description": "0: no GPU is used"]),
+                "RAM_gb": obj(["type": "number", "description": "the machine's memory in use, 2^30 bytes"]),
+                "cpu_util": obj(["type": "number", "minimum": 0, "maximum": 100,
+                                 "description": "the machine's busy CPU percent since the previous scrape"]),
+                "gpu_util": obj(["type": "number", "description": "0: no GPU is used"]),
+            ]),
+        ])
+        let metricsBody = statusBody(200, reasonPattern: "^GET_METRICS_INFO_SUCCESS( - No data available)?$", extra: [
+            ("metrics-info", obj([
+                "type": "object",
+                "required": strings(["stream-count", "stream-stats", "system-stats"]),
+                "properties": obj([
+                    "stream-count": uint, "stream-stats": obj(["type": "array", "items": streamStats]),
+                    "system-stats": systemStats,
+                ]),
+            ])),
+        ], required: ["metrics-info"])
+        paths.append(("/metrics", obj(["get": operation(
+            "GET_METRICS_INFO", summary: "Per-stream and system metrics, JSON or Prometheus text",
+            description: "DeepStream 9.1's metrics; with an Accept header containing text/plain, Prometheus text.",
+            tag: "app", body: nil,
+            responses: [orText(response(200, metricsBody), """
+                DeepStream's gauges fps_metrics, latency_metrics, frame_number_metrics, memory_metrics, \
+                utilization_metrics, stream_count (label app_name="ds"), \(ourFamilies)
+                """)] + failures(getFailures))])))
 
         for route in controlRoutes {
             let group = String(route.path.dropFirst().prefix { $0 != "/" })
@@ -535,7 +604,8 @@ enum OpenAPIDocument {
             ])
             paths.append((path, obj(["get": operation(
                 op, summary: "Probe: YES while the pipeline is \(what) (200), else NO with status 503", tag: "app", body: nil,
-                responses: [response(200, successBody(op, extra: [(member, answer)], required: [member])),
+                responses: [orText(response(200, successBody(op, extra: [(member, answer)], required: [member])),
+                                   "DeepStream's gauge \(path.dropFirst())_metrics, 1 or 0, always with status 200"),
                             response(503, notYet)] + failures(getFailures.filter { $0 != 503 }))])))
         }
         let text = obj(["type": "string"]), count = obj(["type": "integer", "minimum": .integer(0)])
@@ -634,7 +704,9 @@ enum OpenAPIDocument {
                     DeepStream's REST API (nvds_rest_server) as served by swiftmultiurisrcbin. Every path \
                     answers under /api/v1/<path> (DeepStream 7.0+, first server) and under /<path> without \
                     the prefix (DeepStream 6.2/6.3, second server); a trailing slash is ignored. POST bodies \
-                    are JSON whatever the Content-Type. Every answer is application/json: \
+                    are JSON whatever the Content-Type. Every answer is application/json (but the Prometheus \
+                    text of metrics, stream-info, live, ready and startup for an Accept header containing \
+                    text/plain): \
                     {"status": "HTTP/1.1 <code> <text>", "reason": "<OPERATION>_SUCCESS" or "<OPERATION>_FAIL, <why>"} \
                     plus route-specific members, and the HTTP status equals the code in status. A path not \
                     listed here is 404 (reason ROUTE_FAIL); another method than the listed one is 405 with \

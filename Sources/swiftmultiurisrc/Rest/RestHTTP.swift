@@ -25,6 +25,9 @@ struct RestRequest: Sendable {
     /// The host of an absolute-form target ("GET http://host:port/path"),
     /// checked like the Host header; nil for the usual "/path" form.
     var authority: String? = nil
+    /// When its headers were parsed (CLOCK_MONOTONIC ns; 0 when not from
+    /// the network): the start of the REST latency histogram.
+    var receivedAtNs: UInt64 = 0
 
     /// Case-insensitive header lookup (the first of that name).
     func header(_ name: String) -> String? {
@@ -38,13 +41,21 @@ struct RestRequest: Sendable {
     }
 }
 
-/// One response. The body is always JSON (`Content-Type: application/json`).
+/// One response: JSON (`Content-Type: application/json`) unless `text`
+/// is set (the Prometheus answers).
 struct RestResponse: Sendable, Equatable {
     var status: Int
     var body: JSONValue
     /// Extra headers (Allow on 405, Connection: close, ...). Content-Type and
     /// Content-Length are added by the server.
     var headers: [RestHeader] = []
+    /// Sent instead of `body`, under its own Content-Type.
+    var text: TextBody? = nil
+
+    struct TextBody: Sendable, Equatable {
+        var contentType: String
+        var bytes: [UInt8]
+    }
 
     init(status: Int, body: JSONValue, headers: [RestHeader] = []) {
         self.status = status
@@ -147,4 +158,11 @@ func monotonicMs() -> Int64 {
     var t = timespec()
     clock_gettime(CLOCK_MONOTONIC, &t)
     return Int64(t.tv_sec) * 1000 + Int64(t.tv_nsec) / 1_000_000
+}
+
+/// Nanoseconds of CLOCK_MONOTONIC.
+func monotonicNs() -> UInt64 {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return UInt64(max(0, t.tv_sec)) * 1_000_000_000 + UInt64(max(0, t.tv_nsec))
 }

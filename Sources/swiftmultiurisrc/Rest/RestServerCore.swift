@@ -201,6 +201,8 @@ final class ServerCore: Sendable {
     let headerTimeoutMs: Int
     /// When this server was made (monotonic ms), for GET info's uptime.
     let startedAtMs = monotonicMs()
+    /// Every answer sent, by route and status, for GET metrics.
+    let restStats = RestStats()
 
     /// Connections served at once per client address; more get 429. civetweb
     /// serves one connection per worker thread, so without a cap one client
@@ -651,8 +653,8 @@ final class ServerCore: Sendable {
             let facts = ServerFacts(address: policy.boundAddress, port: port.load(ordering: .acquiring),
                                     tokenRequired: policy.token != nil, corsOrigins: policy.corsOrigins,
                                     strictHttpStatus: policy.strictHttpStatus, tls: policy.tls, startedAtMs: startedAtMs)
-            response = Self.onTheWire(route.respond(RouteContext(request: request, control: control, log: log, server: facts)),
-                                      strict: policy.strictHttpStatus || route.keepsStatusLine)
+            let context = RouteContext(request: request, control: control, log: log, server: facts, restStats: restStats)
+            response = Self.onTheWire(route.respond(context), strict: policy.strictHttpStatus || route.keepsStatusLine)
         case let .registered(entry):
             response = entry.handler(request)
         case .streaming:
@@ -719,6 +721,7 @@ final class ServerCore: Sendable {
                                   httpVersion: info.http_version.map { String(cString: $0) } ?? "1.1",
                                   headers: headers, body: [], remoteAddress: remote)
         request.authority = target.authority
+        request.receivedAtNs = monotonicNs()
         return request
     }
 
@@ -792,8 +795,12 @@ final class ServerCore: Sendable {
               extra: [RestHeader] = []) -> Int {
         var status = response.status
         var body: [UInt8]
+        var contentType = "application/json"
         if status == 204 {
             body = []
+        } else if (100...999).contains(status), let text = response.text {
+            body = text.bytes
+            contentType = text.contentType
         } else if (100...999).contains(status), let encoded = JSONCodec.serialize(response.body) {
             body = encoded
         } else {
@@ -811,7 +818,9 @@ final class ServerCore: Sendable {
         add(HTTPStatus.text(status))
         if status != 204 {
             // RFC 9110 8.6: no Content-Length on 204.
-            add("\r\nContent-Type: application/json\r\nContent-Length: ")
+            add("\r\nContent-Type: ")
+            add(contentType)
+            add("\r\nContent-Length: ")
             JSONCodec.appendDecimal(Int64(body.count), to: &bytes)
         }
         add("\r\nDate: ")
@@ -842,6 +851,11 @@ final class ServerCore: Sendable {
         if closing { mg_disable_connection_keep_alive(conn) }
         add(closing ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n")
         if !head { bytes.append(contentsOf: body) }
+        // Before the write: a client that read this answer finds it counted.
+        if request.receivedAtNs != 0 {
+            restStats.record(route: metricsRoute(request.path), code: status,
+                             seconds: Double(monotonicNs() &- request.receivedAtNs) / 1e9)
+        }
         let written = bytes.withUnsafeBytes { mg_write(conn, $0.baseAddress, $0.count) }
         if written < 0 { log.debug(nil, "REST: client went away before the answer to \(request.requestPath)") }
         if status >= 500 {
@@ -850,6 +864,12 @@ final class ServerCore: Sendable {
             log.debug(nil, "REST \(request.method) \(request.requestPath) from \(request.remoteAddress) -> \(status)")
         }
         return status
+    }
+
+    /// The `route` label of an answer (see RestCounters).
+    func metricsRoute(_ path: String) -> String {
+        if BuiltInRoutes.byPath[path] != nil { return path }
+        return registry.lookup(port: port.load(ordering: .acquiring), path: path)?.prefix ?? "unknown"
     }
 
     /// What civetweb decides after the handler (it keeps the connection when

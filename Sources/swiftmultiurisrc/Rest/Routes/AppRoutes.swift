@@ -18,11 +18,22 @@
 /// body is DeepStream's; unlike DeepStream (200 either way), a NO goes out
 /// with status line 503, whatever strict-http-status says, so that
 /// Kubernetes probes, which read only the status, work.
+///
+/// With `Accept: text/plain`, DeepStream's Prometheus gauge (`live_metrics`,
+/// `ready_metrics`, `startup_metrics`; 1 or 0), always with 200: a
+/// scraper records the 0 where a 503 would only fail its scrape.
 enum AppRoutes {
     static func probe(_ path: String, operation: String, member: String, field: String,
                       _ pick: @escaping @Sendable (Health) -> Bool) -> Route {
-        Route(.get, path, operation: operation, keepsStatusLine: true) { ctx throws(ControlError) in
+        // "/live" -> live_metrics, "Live metrics from ds", ds_liveness (the field with "-" as "_").
+        let name = String(path.dropFirst())
+        let family = name + "_metrics", help = name.prefix(1).uppercased() + name.dropFirst() + " metrics from ds"
+        let metric = field.replacing("-", with: "_")
+        return Route(.get, path, operation: operation, keepsStatusLine: true) { ctx throws(ControlError) in
             let yes = pick(ctx.control.health)
+            if ctx.request.wantsPrometheusText {
+                return DeepStreamText.probe(family: family, help: help, metric: metric, yes: yes)
+            }
             var response = RestResponse.success(operation, extra: JSONObject([
                 member: .object(JSONObject([field: .string(yes ? "YES" : "NO")])),
             ]))

@@ -22,7 +22,9 @@ enum HTTPMethod: String, Sendable {
 ///     InferenceRoutes  POST infer/set-interval, inferserver/set-interval, osd/process-mode,
 ///                           nvtracker/config-path, analytics/reload-config
 ///     MuxerRoutes      POST mux/batched-push-timeout, mux/max-latency
-///     AppRoutes        POST app/quit, GET version, GET health/get-dsready-state
+///     AppRoutes        POST app/quit, GET version, GET health/get-dsready-state, GET live, ready, startup
+///     MetricsRoute     GET metrics (DeepStream's JSON, or Prometheus text for Accept: text/plain)
+///     InfoRoute        GET info (ours)
 ///     OpenAPIRoutes    GET openapi.json (Rest/OpenAPI.swift: the OpenAPI 3 document of all of these)
 ///     EventsRoute      GET events (a StreamingRoute: Server-Sent Events, see Rest/RestStreaming.swift)
 ///     ElementRoutes    POST element/set-property, GET element/get-property (ours)
@@ -77,12 +79,16 @@ struct RouteContext: Sendable {
     let log: DebugCategory
     /// What the server knows of itself (GET info).
     var server = ServerFacts()
+    /// What the server answered so far (GET metrics); nil outside a server.
+    var restStats: RestStats?
 
-    init(request: RestRequest, control: any StreamControl, log: DebugCategory, server: ServerFacts = ServerFacts()) {
+    init(request: RestRequest, control: any StreamControl, log: DebugCategory, server: ServerFacts = ServerFacts(),
+         restStats: RestStats? = nil) {
         self.request = request
         self.control = control
         self.log = log
         self.server = server
+        self.restStats = restStats
     }
 
     /// The body as a JSON object.
@@ -128,6 +134,7 @@ enum BuiltInRoutes {
     static let all: [Route] =
         StreamRoutes.routes + RoiRoute.routes + DecoderRoutes.routes + ConverterRoutes.routes
         + EncoderRoutes.routes + InferenceRoutes.routes + MuxerRoutes.routes + AppRoutes.routes
+        + MetricsRoute.routes
 
     /// What the server dispatches: DeepStream's routes (`all`, checked
     /// against DeepStream's list by RestParseTests) plus ours that DeepStream

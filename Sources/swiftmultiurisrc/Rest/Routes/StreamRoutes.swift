@@ -47,6 +47,7 @@ enum StreamRoutes {
         },
         Route(.get, "/stream/get-stream-info", operation: "GET_LIVE_STREAM_INFO") { ctx throws(ControlError) in
             let streams = ctx.control.streams()
+            if ctx.request.wantsPrometheusText { return DeepStreamText.streamInfo(count: streams.count) }
             // `failed-streams` is ours: DeepStream clients read only the
             // other two members.
             let info = JSONObject([
