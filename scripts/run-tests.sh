@@ -208,7 +208,7 @@ if [ "${SKIP_SCHEMATHESIS:-0}" = 1 ]; then
 else
   step "schemathesis against GET /api/v1/openapi.json (scripts/schemathesis.sh)"
   t0=$(now)
-  if SWIFT_MULTIURISRC_PLUGIN_DIR="$plugin_dir" timeout -k 10 240 bash "$repo/scripts/schemathesis.sh" </dev/null; then
+  if SWIFT_MULTIURISRC_PLUGIN_DIR="$plugin_dir" timeout -k 10 330 bash "$repo/scripts/schemathesis.sh" </dev/null; then
     record "schemathesis" ok "$(( $(now) - t0 ))s"
   else
     record "schemathesis" FAILED "see output above"

@@ -39,7 +39,7 @@ st_version="3.39.16"
 # ("'many' object has no attribute 'more'"), and schemathesis 3.x does not bound it.
 hypothesis_version="6.125.3"
 max_examples="${SCHEMATHESIS_MAX_EXAMPLES:-25}"
-st_timeout="${SCHEMATHESIS_TIMEOUT:-90}"
+st_timeout="${SCHEMATHESIS_TIMEOUT:-200}"
 venv="${SCHEMATHESIS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/swift-multiurisrc/schemathesis-$st_version}"
 
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
