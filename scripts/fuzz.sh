@@ -38,9 +38,13 @@ glue="$bin/GstSwiftBridge.build"
 src=Sources/swiftmultiurisrc
 common=(
   "$src/Rest/JSON.swift" "$src/Rest/RestHTTP.swift" "$src/Rest/OpenAPI.swift" "$src/Rest/RestFuzzEntry.swift"
-  "$src"/Rest/Routes/*.swift
+  "$src/Rest/RestCounters.swift" "$src/Rest/PrometheusText.swift" "$src/Rest/RestStreaming.swift"
+  "$src"/Rest/Routes/*.swift "$src/Support/ProcStats.swift" "$src/Bin/FailureCause.swift"
   "$src"/Control/*.swift "$src/Support/DebugCategory.swift"
   Tests/Fuzz/FuzzControl.swift
+  # Routes name the server's types (streaming routes, counters): both targets build it.
+  "$src/Rest/RestServer.swift" "$src/Rest/RestServerCore.swift" "$src/Rest/RestRouteRegistry.swift"
+  "$src/Rest/RestTLS.swift" "$src/Support/DetachedThread.swift"
 )
 
 # fuzz NAME: build and run one target.
@@ -50,8 +54,7 @@ if [ "$name" = routes ]; then
   sources=("${common[@]}" Tests/Fuzz/RestFuzzTarget.swift)
   target="$scratch/rest-fuzz"; work="${FUZZ_WORK:-$scratch/fuzz-work}"; seeds=Tests/Fuzz/corpus; maxlen=4096
 else
-  sources=("${common[@]}" "$src/Rest/RestServer.swift" "$src/Rest/RestServerCore.swift"
-           "$src/Rest/RestRouteRegistry.swift" "$src/Rest/RestTLS.swift" "$src/Support/DetachedThread.swift" Tests/Fuzz/RestHTTPFuzzTarget.swift)
+  sources=("${common[@]}" Tests/Fuzz/RestHTTPFuzzTarget.swift)
   target="$scratch/rest-http-fuzz"; work="${FUZZ_WORK:-$scratch/fuzz-work}-http"; seeds=Tests/Fuzz/http-corpus; maxlen=8192
 fi
 mkdir -p "$work/corpus" "$work/artifacts"
