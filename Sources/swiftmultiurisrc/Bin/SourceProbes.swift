@@ -167,9 +167,10 @@ extension MultiUriSrcBin {
                 newOffset = Int64(bitPattern: UInt64(now)) - Int64(bitPattern: UInt64(running))
             }
         }
-        let monotonic = GstClockTime(max(0, g_get_monotonic_time())) &* 1000
-        let entered = slot.enteredConverterAt.load(ordering: .relaxed)
+        // One clock read per frame: fps window, last-frame time and latency.
         let leftAt = monotonicNs()
+        let monotonic = GstClockTime(leftAt)
+        let entered = slot.enteredConverterAt.load(ordering: .relaxed)
         let firstFrame = slot.runtime.withLock { rt -> Bool in
             if entered != 0 && leftAt >= entered { rt.latencyNs = leftAt - entered }
             if let newOffset {

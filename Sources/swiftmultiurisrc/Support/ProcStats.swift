@@ -66,14 +66,23 @@ enum ProcStats {
         return UInt64(String(decoding: digits, as: UTF8.self)) ?? 0
     }
 
-    /// Bounded: at most `maxLines` lines of at most 1 KB each.
+    /// Bounded: at most `maxLines` lines of at most 1 KB each (a line's
+    /// end included).
     private static func forEachLine(_ path: String, maxLines: Int = 256, _ body: (String) -> Void) {
-        guard let f = fopen(path, "r") else { return }
+        _ = firstLine(path, maxLines: maxLines) { line in body(line); return false }
+    }
+
+    /// The first line of `path` for which `matches` holds, within the
+    /// same bounds.
+    static func firstLine(_ path: String, maxLines: Int = 256, where matches: (String) -> Bool) -> String? {
+        guard let f = fopen(path, "r") else { return nil }
         defer { fclose(f) }
         var line = [CChar](repeating: 0, count: 1024)
         for _ in 0..<maxLines {
             guard fgets(&line, Int32(line.count), f) != nil else { break }
-            body(String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if matches(text) { return text }
         }
+        return nil
     }
 }

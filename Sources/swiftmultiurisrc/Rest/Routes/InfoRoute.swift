@@ -63,19 +63,11 @@ struct HostFacts: Sendable {
 
     static let current: HostFacts = {
         var model = ""
-        if let f = fopen("/proc/cpuinfo", "r") {
-            defer { fclose(f) }
-            var line = [CChar](repeating: 0, count: 512)
-            // Bounded: the first "model name" line, at most 4096 lines.
-            for _ in 0..<4096 {
-                guard fgets(&line, Int32(line.count), f) != nil else { break }
-                let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                if text.hasPrefix("model name"), let colon = text.firstIndex(of: ":") {
-                    // fgets keeps the line's end.
-                    model = restTrimmed(String(text[text.index(after: colon)...].prefix { $0 != "\n" }))
-                    break
-                }
-            }
+        // The first "model name" line, at most 4096 lines in.
+        if let text = ProcStats.firstLine("/proc/cpuinfo", maxLines: 4096, where: { $0.hasPrefix("model name") }),
+           let colon = text.firstIndex(of: ":") {
+            // fgets keeps the line's end.
+            model = restTrimmed(String(text[text.index(after: colon)...].prefix { $0 != "\n" }))
         }
         let pages = Int64(sysconf(Int32(_SC_PHYS_PAGES))), pageSize = Int64(sysconf(Int32(_SC_PAGESIZE)))
         return HostFacts(cpuModel: model, cores: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))),
