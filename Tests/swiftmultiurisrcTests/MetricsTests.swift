@@ -359,7 +359,10 @@ extension PipelineSuites {
             #expect(bad.status == 200)
             #expect(string(jsonObject(bad)["status"]) == "HTTP/1.1 400 Bad Request")
             #expect(try client.get("/api/v1/nope").status == 404)
+            // The streaming route counts under its own path, not "unknown".
+            #expect(try client.post("/api/v1/events", "{}").status == 405)
             let text = try client.request("GET", "/metrics", headers: Self.textAccept).text
+            #expect(text.contains("swiftmultiurisrc_rest_requests_total{route=\"/events\",code=\"405\"} 1\n"), "\(text)")
             #expect(text.contains("swiftmultiurisrc_rest_requests_total{route=\"/roi/update\",code=\"200\"} 1\n"))
             #expect(!text.contains("code=\"400\""))
             #expect(text.contains("swiftmultiurisrc_rest_requests_total{route=\"unknown\",code=\"404\"} 1\n"))

@@ -868,7 +868,7 @@ final class ServerCore: Sendable {
 
     /// The `route` label of an answer (see RestCounters).
     func metricsRoute(_ path: String) -> String {
-        if BuiltInRoutes.byPath[path] != nil { return path }
+        if BuiltInRoutes.byPath[path] != nil || BuiltInRoutes.streamingByPath[path] != nil { return path }
         return registry.lookup(port: port.load(ordering: .acquiring), path: path)?.prefix ?? "unknown"
     }
 
