@@ -129,7 +129,13 @@ extension MultiUriSrcBin {
         guard isDecoder(child) else { return }
         let s = settings.withLock { $0 }
         let options = context.slot.options
-        applyDecoderProperties(child, dropFrameInterval: options.dropFrameInterval, skipFrames: s.decSkipFrames,
+        // skip-frames 0 is every decoder's default: a new decoder is left
+        // alone. avdec writes skip-frame straight into its codec context,
+        // which a decoder going to NULL right after being added (a pipeline
+        // stopped while it autoplugs) has already freed: that write crashed
+        // (BinTests.fiftyStateCycles, under load).
+        applyDecoderProperties(child, dropFrameInterval: options.dropFrameInterval,
+                               skipFrames: s.decSkipFrames == 0 ? nil : s.decSkipFrames,
                                lowLatency: s.lowLatencyMode, settings: s)
         if let sink = gst_element_get_static_pad(child, "sink") {
             let types = GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER.rawValue | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM.rawValue)
