@@ -315,7 +315,7 @@ http_request (guint16 port, const gchar * method, const gchar * path,
 /* One REST call of the self-test, shown as curl would send it. */
 static gboolean
 rest (guint16 port, const gchar * method, const gchar * route,
-    const gchar * json, int expected)
+    const gchar * json, gboolean want_ok)
 {
   gchar *path = g_strdup_printf ("/api/v1/%s", route), *body = NULL;
   int outcome;
@@ -326,9 +326,9 @@ rest (guint16 port, const gchar * method, const gchar * route,
   g_print ("<<< %d %s\n", outcome, body ? body : "(no answer)");
   g_free (path);
   g_free (body);
-  if ((expected == 200) != (outcome == 200)) {
+  if (want_ok != (outcome == 200)) {
     g_printerr ("self-test: FAILED: %s %s answered %d, expected %s\n",
-        method, route, outcome, expected == 200 ? "200" : "a refusal");
+        method, route, outcome, want_ok ? "200" : "a refusal");
     return FALSE;
   }
   return TRUE;
@@ -392,8 +392,8 @@ static int
 self_test (App * app, const gchar * add_uri)
 {
   guint16 port = app->port;
-  /* Two rectangles, as DeepStream's documentation sends them; the parsed
-   * event must carry exactly these (id:left,top,width,height). */
+  /* The two rectangles sent below; the parsed event must carry exactly
+   * these (id:left,top,width,height). */
   const gchar *expected_rois = "door:10,20,160,120;1:100,60,40,30";
   gchar *json, *source_id;
   gboolean ok;
@@ -406,7 +406,7 @@ self_test (App * app, const gchar * add_uri)
   json = g_strdup_printf ("{\"stream\":{\"stream_id\":\"%s\",\"roi_count\":1,"
       "\"roi\":[{\"roi_id\":\"x\",\"left\":1,\"top\":2,\"width\":3,"
       "\"height\":4}]}}", ADDED_CAMERA);
-  ok = rest (port, "POST", "roi/update", json, 500);
+  ok = rest (port, "POST", "roi/update", json, FALSE);
   g_free (json);
   if (!ok)
     return 1;
@@ -415,7 +415,7 @@ self_test (App * app, const gchar * add_uri)
   json = g_strdup_printf ("{\"key\":\"sensor\",\"value\":{\"camera_id\":\"%s\","
       "\"camera_name\":\"added over REST\",\"camera_url\":\"%s\","
       "\"change\":\"camera_add\"}}", ADDED_CAMERA, add_uri);
-  ok = rest (port, "POST", "stream/add", json, 200);
+  ok = rest (port, "POST", "stream/add", json, TRUE);
   g_free (json);
   if (!ok || !wait_until (app, camera_added, 20, "stream-add message for "
           ADDED_CAMERA))
@@ -428,7 +428,7 @@ self_test (App * app, const gchar * add_uri)
       "\"roi\":[{\"roi_id\":\"door\",\"left\":10,\"top\":20,\"width\":160,"
       "\"height\":120},{\"roi_id\":\"1\",\"left\":100,\"top\":60,"
       "\"width\":40,\"height\":30}]}}", source_id);
-  ok = rest (port, "POST", "roi/update", json, 200)
+  ok = rest (port, "POST", "roi/update", json, TRUE)
       && wait_until (app, roi_parsed, 20, "ROI event parsed by embedroiparse");
   g_free (json);
   if (ok && (g_strcmp0 (app->roi_stream_id, source_id) != 0
@@ -445,7 +445,7 @@ self_test (App * app, const gchar * add_uri)
   json = g_strdup_printf ("{\"key\":\"sensor\",\"value\":{\"camera_id\":\"%s\","
       "\"camera_url\":\"%s\",\"change\":\"camera_remove\"}}", ADDED_CAMERA,
       add_uri);
-  ok = rest (port, "POST", "stream/remove", json, 200);
+  ok = rest (port, "POST", "stream/remove", json, TRUE);
   g_free (json);
   if (!ok || !wait_until (app, camera_removed, 20, "stream-remove message for "
           ADDED_CAMERA))
