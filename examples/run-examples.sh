@@ -10,7 +10,9 @@
 # BIN_DIR holds the built libgstswiftmultiurisrc.so and libswiftcustomevents.so (SwiftPM's bin
 # folder: `swift build --show-bin-path`; default <repo>/.build/debug, else .build/release).
 # Each example gets GST_PLUGIN_PATH = a folder holding only the plugin (SWIFT_MULTIURISRC_PLUGIN_DIR
-# when set) and a private GST_REGISTRY. Exits non-zero when a build or a self-test fails. Network: 127.0.0.1 only.
+# when set) and a private GST_REGISTRY. The C one is compiled with -Wall -Wextra -Werror through
+# pkg-config swiftcustomevents (an uninstalled .pc made from the template). Exits non-zero when a
+# build or a self-test fails. Network: 127.0.0.1 only.
 # Environment: KEEP_TMP=1 keeps the temporary folder; EXAMPLE_TIMEOUT (default 60 s each).
 set -euo pipefail
 
@@ -70,14 +72,21 @@ run_example() {
   fi
 }
 
-# --- C: the header folder and the built library, as pkg-config swiftcustomevents would give
-# them once installed (meson-compat); -rpath so the program finds the library where it is.
+# --- C, through pkg-config swiftcustomevents as after a meson-compat install. Uninstalled, the
+# .pc comes from its template with libdir = the bin folder and the headers in
+# <includedir>/swiftcustomevents (a link to the sources' c-api folder); -rpath so the program
+# finds the library where it was built.
+mkdir -p "$tmp/pkgconfig" "$tmp/include"
+ln -s "$repo/Sources/swiftcustomevents/c-api" "$tmp/include/swiftcustomevents"
+sed -e "s|@prefix@|$tmp|" -e "s|@libdir@|$bin|" -e "s|@includedir@|$tmp/include|" -e "s|@VERSION@|0.1.0|" \
+  "$repo/Sources/swiftcustomevents/c-api/swiftcustomevents.pc.in" >"$tmp/pkgconfig/swiftcustomevents.pc"
 cc_bin="${CC:-cc}"
-echo "\$ $cc_bin ... -o embed-multiurisrc embed-c/embed-multiurisrc.c -lswiftcustomevents"
-# shellcheck disable=SC2046
-if "$cc_bin" -std=c11 -Wall -Wextra -Werror -o "$tmp/embed-multiurisrc" "$here/embed-c/embed-multiurisrc.c" \
-    -I "$repo/Sources/swiftcustomevents/c-api" $(pkg-config --cflags --libs gstreamer-1.0 gstreamer-base-1.0) \
-    -L "$bin" -lswiftcustomevents -Wl,-rpath,"$bin"; then
+echo "\$ $cc_bin -std=c11 -Wall -Wextra -Werror -o embed-multiurisrc embed-c/embed-multiurisrc.c \\"
+echo "    \$(pkg-config --cflags --libs swiftcustomevents gstreamer-base-1.0) -Wl,-rpath,<bin>"
+if flags="$(PKG_CONFIG_PATH="$tmp/pkgconfig" pkg-config --cflags --libs swiftcustomevents gstreamer-base-1.0)" &&
+   # shellcheck disable=SC2086
+   "$cc_bin" -std=c11 -Wall -Wextra -Werror -o "$tmp/embed-multiurisrc" "$here/embed-c/embed-multiurisrc.c" \
+     $flags -Wl,-rpath,"$bin"; then
   echo "\$ embed-multiurisrc --self-test --add-uri <clip 2> <clip 1>"
   run_example C "$tmp/embed-multiurisrc" --self-test --add-uri "$uri1" "$uri0"
 else
