@@ -14,6 +14,9 @@
 #                          against a fixed Kubernetes version, broken copies must fail;
 #                          deploy/check-entrypoint.sh: the container's entrypoint with the ConfigMap's
 #                          values against the built plugin, probes, SIGTERM stop (SKIP_DEPLOY=1 skips)
+#  3d. embedding examples examples/run-examples.sh: a C and a Python (PyGObject) application that
+#                          build the pipeline by hand, each run with --self-test against its own REST
+#                          server (SKIP_EMBED=1 skips)
 #  4. meson-compat         meson setup + ninja + ninja install into a temporary prefix, the
 #                          installed files are where meson's libdir says, gst-inspect-1.0 loads
 #                          the installed plugin, and a C program builds against the installed
@@ -354,6 +357,27 @@ else
     deploy_ok=0
   fi
   if [ "$deploy_ok" = 1 ]; then record "deploy" ok "$(( $(now) - t0 ))s"; else record "deploy" FAILED "see output above"; fi
+fi
+
+# ---------------------------------------------------------------------------
+# examples/: swiftmultiurisrcbin embedded in a C program (g_object_set with DeepStream's names,
+# stream-add/stream-remove on the bus, an element of its own that parses ROI events with
+# libswiftcustomevents) and in a Python one (PyGObject, a pad probe); each drives its own REST
+# server with --self-test and fails when a message or the ROIs as sent do not arrive
+# (SKIP_EMBED=1 skips).
+if [ "${SKIP_EMBED:-0}" = 1 ]; then
+  record "embed examples" skipped "SKIP_EMBED=1"
+else
+  step "embedding examples: examples/run-examples.sh (C and Python)"
+  t0=$(now)
+  if SWIFT_MULTIURISRC_PLUGIN_DIR="$plugin_dir" timeout -k 10 180 bash "$repo/examples/run-examples.sh" "$bin" \
+      >"$tmp/embed-examples.log" 2>&1 </dev/null; then
+    grep -E '^(run-examples|self-test): ' "$tmp/embed-examples.log" || true
+    record "embed examples" ok "$(( $(now) - t0 ))s"
+  else
+    tail -n 60 "$tmp/embed-examples.log"
+    record "embed examples" FAILED "see output above"
+  fi
 fi
 
 # ---------------------------------------------------------------------------
