@@ -100,6 +100,10 @@ final class StreamDemux: @unchecked Sendable {
         if let segment = sink.segment { gsb_event_unref(segment) }
     }
 
+    /// The sink pad got EOS (the whole input ended), as opposed to one
+    /// source's EOS: a bin around the demux tells the two apart with it.
+    let inputEnded = Atomic<Bool>(false)
+
     /// Source ids that have a pad now, sorted.
     var sourceIds: [UInt32] { pads.withLock { Array($0.keys) }.sorted() }
 
@@ -217,10 +221,12 @@ final class StreamDemux: @unchecked Sendable {
             sink.segment = event
             return true
         case GST_EVENT_EOS:
+            inputEnded.store(true, ordering: .releasing)
             for output in allOutputs() { endStream(output) }
             gsb_event_unref(event)
             return true
         case GST_EVENT_FLUSH_STOP:
+            inputEnded.store(false, ordering: .releasing)
             for output in allOutputs() {
                 output.eos = false
                 gst_pad_push_event(output.pad.ptr, gsb_event_ref(event))
@@ -300,6 +306,7 @@ final class StreamDemux: @unchecked Sendable {
         if let caps = sink.caps { gsb_event_unref(caps) }
         if let segment = sink.segment { gsb_event_unref(segment) }
         sink = SinkState()
+        inputEnded.store(false, ordering: .releasing)
         gsb_pad_stream_unlock(src)
     }
 }

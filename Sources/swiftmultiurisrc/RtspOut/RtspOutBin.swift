@@ -156,7 +156,9 @@ final class RtspOutBin: @unchecked Sendable {
         }
         let branch: RtspOutBranch
         do {
-            branch = try RtspOutBranch(.init(id: id, choice: choice, settings: s))
+            let demux = swiftImpl(ofInstance: self.demux.raw, as: StreamDemux.self)
+            let ended: @Sendable () -> Bool = { [weak demux] in demux?.inputEnded.load(ordering: .acquiring) ?? true }
+            branch = try RtspOutBranch(.init(inputEnded: ended, id: id, choice: choice, settings: s))
             try branch.attach(to: cast(element.ptr, to: GstBin.self), pad: pad)
         } catch {
             rtspOutLog.error(element.raw, "src_\(id): \(error)")

@@ -34,6 +34,7 @@ final class RtspOutBranch: @unchecked Sendable {
     let factory: ObjectRef<GstRTSPMediaFactory>
     /// Access units that left the encoder (0: the stream is still starting).
     let encodedFrames = Atomic<UInt64>(0)
+    private let inputEnded: @Sendable () -> Bool
 
     /// An appsrc of a prepared media, fed by the appsink.
     private struct Feed: @unchecked Sendable {
@@ -56,6 +57,8 @@ final class RtspOutBranch: @unchecked Sendable {
     private let feeds = Mutex<[Feed]>([])
 
     struct Parameters {
+        /// True once the whole input ended (not one source).
+        var inputEnded: @Sendable () -> Bool
         var id: UInt32
         var choice: EncoderPolicy.Choice
         var settings: RtspOutSettings
@@ -75,6 +78,7 @@ final class RtspOutBranch: @unchecked Sendable {
     /// Makes the elements (not yet in a bin) and the RTSP factory.
     init(_ p: Parameters) throws(BuildError) {
         id = p.id
+        inputEnded = p.inputEnded
         encoder = p.choice
         path = RtspPath.path(p.id)
         var made: [UnsafeMutablePointer<GstElement>] = []
@@ -366,13 +370,16 @@ final class RtspOutBranch: @unchecked Sendable {
     // MARK: enc/* events
 
     /// DeepStream's encoder events that reach this branch change its
-    /// encoder; they travel on unchanged.
+    /// encoder; they travel on unchanged. The EOS of one source stops
+    /// here: at the sinks it would count towards the pipeline's EOS, which
+    /// comes only when the whole input ends.
     private func installEventProbe() {
         guard let pad = gst_element_get_static_pad(queue.ptr, "sink") else { return }
         gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, { _, info, data in
             guard let info, let event = gsb_probe_info_event(info), let branch = WeakBranch.from(data) else {
                 return GST_PAD_PROBE_OK
             }
+            if gsb_event_type(event) == GST_EVENT_EOS && !branch.inputEnded() { return GST_PAD_PROBE_DROP }
             if let control = ControlEvent(parsing: event) { branch.apply(control) }
             return GST_PAD_PROBE_OK
         }, weakPointer(), WeakBranch.destroyNotify)
