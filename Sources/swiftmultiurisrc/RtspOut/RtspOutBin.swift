@@ -128,7 +128,8 @@ final class RtspOutBin: @unchecked Sendable {
         }
         let removed: PadSignal = { _, pad, data in
             guard let pad, let bin = WeakBin.from(data), let id = RtspOutBin.sourceId(of: pad) else { return }
-            bin.controlQueue.async { bin.finish(id) }
+            let branch = bin.streams.withLock { $0[id]?.branch }
+            bin.controlQueue.async { bin.finish(id, branch) }
         }
         let weak = { Unmanaged.passRetained(WeakBin(self)).toOpaque() }
         _ = gsb_signal_connect(demux.raw, "pad-added", unsafeBitCast(added, to: GCallback.self), weak(), WeakBin.release)
@@ -154,6 +155,9 @@ final class RtspOutBin: @unchecked Sendable {
                                      "none of \(s.encoders) exists")
             return
         }
+        // The id's previous branch, if the control queue has not taken it
+        // down yet (its pad is gone already): its element names are ours now.
+        streams.withLock { $0[id]?.branch }?.detach(from: cast(element.ptr, to: GstBin.self))
         let branch: RtspOutBranch
         do {
             let demux = swiftImpl(ofInstance: self.demux.raw, as: StreamDemux.self)
@@ -167,7 +171,10 @@ final class RtspOutBin: @unchecked Sendable {
         }
         let cameraId = control?.resolveStream("\(id)").map(\.cameraId)
         streams.withLock { table in
-            var record = table[id].flatMap { $0.failed == nil ? $0 : nil } ?? Record(lastActive: Self.now())
+            // Kept: what requestStream wrote for this new source. Not kept:
+            // a failed or deleted source's record.
+            var record = table[id].flatMap { $0.failed == nil && $0.branch == nil && !$0.deleting ? $0 : nil }
+                ?? Record(lastActive: Self.now())
             record.branch = branch
             record.failed = nil
             if record.cameraId == nil { record.cameraId = cameraId }
@@ -178,12 +185,20 @@ final class RtspOutBin: @unchecked Sendable {
             + (s.udpEgress ? ", RTP to \(s.udpHost):\(s.udpPort(id).map(String.init) ?? "-")" : ""))
     }
 
-    /// pad-removed, or a delete of a stream without pad (control queue):
-    /// unmount, stop and remove the branch, forget or keep as failed.
-    private func finish(_ id: UInt32) {
+    /// pad-removed (control queue): unmount, stop and remove `branch`,
+    /// then forget the id or keep it as failed. A branch that is no longer
+    /// the id's (a new source took the id meanwhile) is only stopped.
+    private func finish(_ id: UInt32, _ branch: RtspOutBranch?) {
         guard let host = state.withLock({ $0?.host }) else { return }
+        let current = streams.withLock { table -> Bool in
+            guard let record = table[id] else { return false }
+            return record.branch === branch
+        }
+        guard current else {
+            branch?.detach(from: cast(element.ptr, to: GstBin.self))
+            return
+        }
         host.unmount(RtspPath.path(id), id: id)
-        let branch = streams.withLock { $0[id]?.branch }
         branch?.detach(from: cast(element.ptr, to: GstBin.self))
         let control = state.withLock { $0?.control }
         let record = streams.withLock { $0[id] }
@@ -195,7 +210,7 @@ final class RtspOutBin: @unchecked Sendable {
             return failed.map { $0.lastError ?? "source failed" }
         }()
         streams.withLock { table in
-            guard table[id]?.branch === branch || table[id]?.branch == nil else { return }
+            guard table[id]?.branch === branch else { return }
             if let failure {
                 table[id]?.branch = nil
                 table[id]?.failed = failure
@@ -209,8 +224,11 @@ final class RtspOutBin: @unchecked Sendable {
     /// Every branch goes (READY→NULL).
     private func finishAll() {
         for id in streams.withLock({ Array($0.keys) }) {
-            streams.withLock { $0[id]?.deleting = true }
-            finish(id)
+            let branch = streams.withLock { table -> RtspOutBranch? in
+                table[id]?.deleting = true
+                return table[id]?.branch
+            }
+            finish(id, branch)
         }
         streams.withLock { $0.removeAll() }
     }
@@ -301,6 +319,13 @@ final class RtspOutBin: @unchecked Sendable {
             record.cameraId = cameraId
             record.label = label
             table[id] = record
+        }
+        // Answer once /s<id> is mounted (the source's first frame or its
+        // PAD_ADDED built the branch), so the rtspUrl plays at once; a
+        // source slower than that answers anyway, its state "starting".
+        let deadline = g_get_monotonic_time() + 5_000_000
+        while streams.withLock({ $0[id]?.branch == nil && $0[id]?.failed == nil }) && g_get_monotonic_time() < deadline {
+            g_usleep(2_000)
         }
         let choice = policy.choice(for: id)
         return .success(RequestedStream(streamId: id, rtspUrl: s.rtspUrl(id, port: port), path: RtspPath.path(id),

@@ -35,6 +35,9 @@ final class RtspOutBranch: @unchecked Sendable {
     /// Access units that left the encoder (0: the stream is still starting).
     let encodedFrames = Atomic<UInt64>(0)
     private let inputEnded: @Sendable () -> Bool
+    /// detach() ran (it may be asked twice: a new branch for the same id
+    /// takes the old one down before the control queue does).
+    private let detached = Atomic<Bool>(false)
 
     /// An appsrc of a prepared media, fed by the appsink.
     private struct Feed: @unchecked Sendable {
@@ -186,6 +189,7 @@ final class RtspOutBranch: @unchecked Sendable {
     /// Stops and removes the elements; ends the feeds so the RTSP media
     /// finish. The demux pad is gone already (or never linked).
     func detach(from bin: UnsafeMutablePointer<GstBin>) {
+        guard detached.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         let ended = feeds.withLock { list -> [ObjectRef<GstElement>] in
             defer { list.removeAll() }
             return list.map { f in
