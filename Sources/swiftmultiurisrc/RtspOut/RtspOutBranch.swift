@@ -24,6 +24,9 @@ final class RtspOutBranch: @unchecked Sendable {
     // @unchecked: the element pointers are set in init and released in
     // deinit; mutable state is in `feeds` and the atomics.
 
+    /// Branches alive in this process (a leak check for tests).
+    static let alive = Atomic<Int>(0)
+
     let id: UInt32
     let encoder: EncoderPolicy.Choice
     let path: String
@@ -151,9 +154,11 @@ final class RtspOutBranch: @unchecked Sendable {
         gst_rtsp_media_factory_set_shared(factory, 1)
         self.factory = ObjectRef(factory)
         connectFactory()
+        Self.alive.add(1, ordering: .relaxed)
     }
 
     deinit {
+        Self.alive.subtract(1, ordering: .relaxed)
         for e in elements { gst_object_unref(e.raw) }
         g_object_unref(UnsafeMutableRawPointer(factory.ptr))
         feeds.withLock { list in
