@@ -3,7 +3,7 @@
 # runs swiftmultiurisrc-bench (P1-P8, each against its baseline in the same run) and prints
 # the table. Not part of the test run. Every wait is bounded; only 127.0.0.1 is used.
 #
-#   bash scripts/benchmark.sh [--only P1,P2,P3,P4,P5,P6,P7,P8]
+#   bash scripts/benchmark.sh [--only P1,P2,P3,P4,P5,P6,P7,P8,R1,R2]
 #
 # Environment: BENCH_P1_REQUESTS, BENCH_P2_RUNS, BENCH_P3_SOURCES, BENCH_P3_SECONDS (10),
 # BENCH_P3_RUNS (5), BENCH_P4_SECONDS (6), BENCH_P4_CLIENTS, BENCH_P5_CYCLES (1000),

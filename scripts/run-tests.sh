@@ -9,7 +9,7 @@
 #  3. plugin loading       in a clean environment (env -i): gst-inspect-1.0 swiftmultiurisrcbin
 #                          must succeed, gst-inspect-1.0 -b must list no blacklisted file and every
 #                          DeepStream property name must be on the element
-#  3b. examples           the four gst-launch-examples/*.sh, each self-checking (SKIP_EXAMPLES=1 skips)
+#  3b. examples           the five gst-launch-examples/*.sh, each self-checking (SKIP_EXAMPLES=1 skips)
 #  3c. deploy             deploy/check-manifests.sh: kubernetes-validate --strict on deploy/kubernetes
 #                          against a fixed Kubernetes version, broken copies must fail;
 #                          deploy/check-entrypoint.sh: the container's entrypoint with the ConfigMap's
@@ -314,10 +314,10 @@ fi
 if [ "${SKIP_EXAMPLES:-0}" = 1 ]; then
   record "examples" skipped "SKIP_EXAMPLES=1"
 else
-  step "gst-launch-examples: mosaic, runtime-add-remove, roi-update-demo, infer-interval-demo"
+  step "gst-launch-examples: mosaic, runtime-add-remove, roi-update-demo, infer-interval-demo, control-api-v1"
   t0=$(now)
   examples_ok=1
-  for example in mosaic runtime-add-remove roi-update-demo infer-interval-demo; do
+  for example in mosaic runtime-add-remove roi-update-demo infer-interval-demo control-api-v1; do
     echo "\$ bash gst-launch-examples/$example.sh"
     if SWIFT_MULTIURISRC_PLUGIN="$bin/libgstswiftmultiurisrc.so" timeout -k 10 180 \
         bash "$repo/gst-launch-examples/$example.sh" >"$tmp/example-$example.log" 2>&1 </dev/null; then
