@@ -179,6 +179,9 @@ enum SnapshotEncoder {
     static let waitMs: Int64 = 2_000
     static let encodeTimeoutNs: GstClockTime = 2_000_000_000
     private static let budget = ConditionLock(0)
+    /// Encodes made so far in this process (tests and the benchmark read
+    /// how many requests one encode served).
+    static let encodesDone = Atomic<Int>(0)
 
     static func snapshot(of frame: LatestFrame, width requested: Int?, sourceId: UInt32) throws(ControlError) -> Snapshot {
         frame.watch()
@@ -282,6 +285,7 @@ enum SnapshotEncoder {
         defer { LatestFrame.unref(UnsafeMutableRawPointer(target)) }
         var error: UnsafeMutablePointer<GError>?
         let startNs = monotonicNs()
+        encodesDone.add(1, ordering: .relaxed)
         guard let jpeg = gst_video_convert_sample(sample, target, encodeTimeoutNs, &error) else {
             let why = error.flatMap { $0.pointee.message.map { String(cString: $0) } } ?? "no reason given"
             if let error { g_error_free(error) }

@@ -516,10 +516,8 @@ enum OpenAPIDocument {
                     + "served without the token, with a strict Content-Security-Policy)")),
                 ("content", obj([(mediaType, obj(["schema": obj(["type": "string"])]))])),
             ])
-            let op = path.dropFirst().isEmpty ? "CONSOLE_PAGE" : "CONSOLE_" + path.dropFirst().uppercased()
-                .map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
             paths.append((path, obj(["get": obj([
-                ("operationId", .string(op)),
+                ("operationId", .string(ConsoleRoutes.operation(path))),
                 ("summary", .string("The web console (ours)")),
                 ("tags", strings(["console"])),
                 ("security", .array([obj([:])])),

@@ -37,8 +37,16 @@ enum ConsoleRoutes {
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; "
         + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
+    /// "CONSOLE_PAGE" for "/", "CONSOLE_UI_CONSOLE_JS" for "/ui/console.js":
+    /// OpenAPI wants one operation id per path.
+    static func operation(_ path: String) -> String {
+        let name = path.dropFirst()
+        guard !name.isEmpty else { return "CONSOLE_PAGE" }
+        return "CONSOLE_" + String(name.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
+    }
+
     static let routes: [Route] = assets.keys.sorted().map { path in
-        Route(.get, path, operation: "CONSOLE") { _ throws(ControlError) in
+        Route(.get, path, operation: operation(path)) { _ throws(ControlError) in
             guard let asset = assets[path] else { throw .notFound("no file \(path)") }
             var response = RestResponse(status: 200, body: .null, headers: [
                 RestHeader(name: "Content-Security-Policy", value: contentSecurityPolicy),
@@ -80,14 +88,17 @@ enum ConsoleRoutes {
             throw .badRequest(field: "stream_id", detail: "must be 1 to 256 bytes, got \(id.utf8.count)")
         }
         guard let info = control.resolveStream(id) else {
-            throw .notFound("stream_id: no stream \"\(id.prefix(64))\" (neither a source id nor a camera id)")
+            let shown = id.unicodeScalars.allSatisfy({ $0.value >= 32 && $0.value != 127 }) ? "\"\(id.prefix(64))\" " : ""
+            throw .notFound("stream_id: no stream \(shown)(neither a source id nor a camera id)")
         }
         var width: Int?
         if let text = parameters["width"] {
             let range = SnapshotRequest.widthRange
             guard !text.isEmpty, text.utf8.count <= 5, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
                   let value = Int(text), range.contains(value) else {
-                throw .badRequest(field: "width", detail: "\"\(text.prefix(32))\" is not an integer from \(range.lowerBound) to \(range.upperBound)")
+                // Echoed only when printable: a reason must parse in every JSON reader.
+                let shown = text.utf8.allSatisfy({ $0 >= 32 && $0 < 127 }) ? "\"\(text.prefix(32))\" " : ""
+                throw .badRequest(field: "width", detail: "\(shown)is not an integer from \(range.lowerBound) to \(range.upperBound)")
             }
             width = value
         }
