@@ -29,7 +29,7 @@ button.danger { border-color: var(--bad); background: transparent; color: var(--
 :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 .error { color: var(--bad); margin: .25rem 0; min-height: 0; }
 .error:empty { display: none; }
-.grid { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 22rem), 1fr)); }
+.grid { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 18rem), 1fr)); }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: .5rem; overflow: hidden; display: flex; flex-direction: column; }
 .frame { position: relative; background: #000; aspect-ratio: 4 / 3; touch-action: none; cursor: crosshair; user-select: none; }
 .frame img { display: block; width: 100%; height: 100%; object-fit: fill; }
@@ -42,7 +42,7 @@ button.danger { border-color: var(--bad); background: transparent; color: var(--
 .meta h3 .name { font-weight: normal; color: inherit; opacity: .8; }
 .meta dl { display: grid; grid-template-columns: max-content 1fr max-content 1fr; gap: .1rem .6rem; margin: .4rem 0; font-size: .9rem; }
 .meta dt { opacity: .75; }
-.meta dd { margin: 0; overflow-wrap: anywhere; }
+.meta dd { margin: 0; overflow-wrap: break-word; min-width: 0; }
 .state-playing { color: var(--ok); font-weight: 600; }
 .state-error, .state-eos { color: var(--bad); font-weight: 600; }
 .state-starting, .state-reconnecting { color: var(--warn); font-weight: 600; }
@@ -53,5 +53,6 @@ details summary { cursor: pointer; }
 details .row input { width: 4.5rem; }
 @media (max-width: 30rem) { .meta dl { grid-template-columns: max-content 1fr; } .top h1 { font-size: 1rem; } }
 #token-form { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
+.meta dd.labels { grid-column: 2 / -1; }
 """##
 }
