@@ -229,7 +229,7 @@ def start_browser(workdir):
         "--disable-domain-reliability", "--disable-client-side-phishing-detection", "--no-pings",
         "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication",
         "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-        "--window-size=1280,1000", "--force-device-scale-factor=1", "--hide-scrollbars",
+        "--window-size=900,1000", "--force-device-scale-factor=1", "--hide-scrollbars",
         f"--user-data-dir={os.path.join(workdir, 'chromium-profile')}",
     ]:
         options.add_argument(flag)
@@ -243,6 +243,15 @@ def start_browser(workdir):
 
 # ---------------------------------------------------------------------------
 # The checks
+
+def snapshot_requests(p):
+    """GET stream/snapshot answers so far, from the element's Prometheus counters."""
+    req = urllib.request.Request(f"{p.base}/api/v1/metrics", headers={"Accept": "text/plain"})
+    with urllib.request.urlopen(req, timeout=5 * SLACK) as res:
+        text = res.read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("swiftmultiurisrc_rest_requests_total{") and 'route="/stream/snapshot"' in line)
+
 
 def card(driver, camera_id):
     found = driver.find_elements(By.CSS_SELECTOR, f'article.card[data-camera-id="{camera_id}"]')
@@ -401,6 +410,27 @@ def run_open(driver, plugin_dir, workdir, artifacts, clips):
         finally:
             evil.close()
 
+        # Pictures refresh only while the tab is visible: with another tab
+        # in front, the server sees no snapshot request; back, it does.
+        driver.get(p.base + "/")
+        wait_for("the console again", lambda: picture_loaded(driver, "cam-blue"), 15)
+        console_tab = driver.current_window_handle
+        driver.switch_to.new_window("tab")
+        driver.get("about:blank")
+        hidden = driver.execute_script("return 1;")
+        time.sleep(1.0)
+        quiet_start = snapshot_requests(p)
+        time.sleep(2.0)
+        quiet = snapshot_requests(p) - quiet_start
+        driver.close()
+        driver.switch_to.window(console_tab)
+        state = driver.execute_script("return document.visibilityState;")
+        back_start = snapshot_requests(p)
+        time.sleep(2.0)
+        back = snapshot_requests(p) - back_start
+        check(hidden == 1 and quiet <= 1 and back >= 4,
+              f"snapshots stop while the tab is hidden ({quiet} requests in 2 s) and resume when it is {state} ({back} in 2 s)")
+
         # A phone-sized window: one column, nothing wider than the screen.
         driver.get(p.base + "/ui/")
         driver.set_window_size(390, 844)
@@ -408,7 +438,7 @@ def run_open(driver, plugin_dir, workdir, artifacts, clips):
         widths = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth];")
         check(widths[0] <= widths[1] + 1, f"no horizontal scrolling at phone width (content {widths[0]} px, window {widths[1]} px)")
         screenshot(driver, artifacts, "06-phone.png")
-        driver.set_window_size(1280, 1000)
+        driver.set_window_size(900, 1000)
         check_no_page_errors(driver, allowed=("no/such/clip", "stream/add", "/api/v1/stream/remove", "127.0.0.1:" + str(evil.port)))
     finally:
         # Leave the page before its server goes, so its failed requests do

@@ -96,7 +96,8 @@ final class LatestFrame: @unchecked Sendable {
                 return h.buffer
             }
             holdsBuffer.store(false, ordering: .relaxed)
-            watchedUntilMs.store(0, ordering: .relaxed)
+            // Unless a request renewed the window meanwhile.
+            _ = watchedUntilMs.compareExchange(expected: until, desired: 0, ordering: .relaxed)
         }
         if let old { Self.unref(old.raw) }
     }
@@ -221,8 +222,15 @@ enum SnapshotEncoder {
         }
         try acquireSlot(deadline: deadline)
         defer { releaseSlot() }
-        guard let (sample, serial) = frame.sample() else {
-            throw .unavailable("stream_id: source \(sourceId) has no frame")
+        // The frame may have been let go just before the window was renewed:
+        // then the next one comes within a frame interval.
+        var kept = frame.sample()
+        while kept == nil && monotonicMs() < deadline {
+            usleep(5_000)
+            kept = frame.sample()
+        }
+        guard let (sample, serial) = kept else {
+            throw .unavailable("stream_id: source \(sourceId) sent no frame within \(waitMs) ms")
         }
         defer { LatestFrame.unref(UnsafeMutableRawPointer(sample)) }
         let snapshot = try encode(sample, width: requested, sourceId: sourceId)
