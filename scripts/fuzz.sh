@@ -42,7 +42,7 @@ common=(
   "$src/Rest/JSON.swift" "$src/Rest/RestHTTP.swift" "$src/Rest/OpenAPI.swift" "$src/Rest/RestFuzzEntry.swift"
   "$src/Rest/RestCounters.swift" "$src/Rest/PrometheusText.swift" "$src/Rest/RestStreaming.swift"
   "$src"/Rest/Routes/*.swift "$src/Support/ProcStats.swift" "$src/Bin/FailureCause.swift"
-  "$src"/Control/*.swift "$src/Support/DebugCategory.swift"
+  "$src"/Control/*.swift "$src/Support/DebugCategory.swift" "$src"/Console/*.swift
   Tests/Fuzz/FuzzControl.swift
   # Routes name the server's types (streaming routes, counters): both targets build it.
   "$src/Rest/RestServer.swift" "$src/Rest/RestServerCore.swift" "$src/Rest/RestRouteRegistry.swift"

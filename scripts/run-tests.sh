@@ -17,6 +17,8 @@
 #  3d. embedding examples examples/run-examples.sh: a C and a Python (PyGObject) application that
 #                          build the pipeline by hand, each run with --self-test against its own REST
 #                          server (SKIP_EMBED=1 skips)
+#  3e. console            Tests/Browser/console_test.py: the web console in headless chromium (Selenium,
+#                          chromium-driver) against real pipelines; screenshots in CONSOLE_ARTIFACTS (SKIP_CONSOLE=1 skips)
 #  4. meson-compat         meson setup + ninja + ninja install into a temporary prefix, the
 #                          installed files are where meson's libdir says, gst-inspect-1.0 loads
 #                          the installed plugin, and a C program builds against the installed
@@ -377,6 +379,32 @@ else
   else
     tail -n 60 "$tmp/embed-examples.log"
     record "embed examples" FAILED "see output above"
+  fi
+fi
+
+# ---------------------------------------------------------------------------
+# 3e. The web console in a real browser (Tests/Browser/console_test.py): Debian's headless
+# chromium driven by the test venv's Selenium through /usr/bin/chromedriver, against real
+# gst-launch-1.0 pipelines on 127.0.0.1; screenshots and logs go to CONSOLE_ARTIFACTS
+# (default <repo>/.build-artifacts/console). SKIP_CONSOLE=1 skips it.
+if [ "${SKIP_CONSOLE:-0}" = 1 ]; then
+  record "console browser test" skipped "SKIP_CONSOLE=1"
+elif ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then
+  record "console browser test" FAILED "chromium or chromium-driver missing (bash scripts/install-debian-packages.sh)"
+else
+  step "3e console browser test: Tests/Browser/console_test.py (headless chromium + Selenium)"
+  t0=$(now)
+  console_artifacts="${CONSOLE_ARTIFACTS:-$repo/.build-artifacts/console}"
+  rm -rf "$console_artifacts"
+  mkdir -p "$console_artifacts"
+  if env HOME="$tmp/home" SWIFT_MULTIURISRC_WAIT_SLACK="${SWIFT_MULTIURISRC_WAIT_SLACK:-4}" \
+      timeout -k 10 300 "$test_python" "$repo/Tests/Browser/console_test.py" \
+      --plugin-dir "$plugin_dir" --artifacts "$console_artifacts" </dev/null >"$tmp/console-test.log" 2>&1; then
+    grep -E '^console-test: (ok|passed|artifacts)' "$tmp/console-test.log" | tail -n 4
+    record "console browser test" ok "$(( $(now) - t0 ))s, screenshots in $console_artifacts"
+  else
+    tail -n 40 "$tmp/console-test.log"
+    record "console browser test" FAILED "see output above; screenshots in $console_artifacts"
   fi
 fi
 

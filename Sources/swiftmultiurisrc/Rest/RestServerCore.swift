@@ -48,6 +48,17 @@ struct RequestPolicy: Sendable {
         return !o.isEmpty && o != "null" && corsOrigins.contains(o)
     }
 
+    /// An `Origin` naming this server as the request reached it (scheme
+    /// of the port, the Host header's name and port): a page the server
+    /// itself served. A page elsewhere cannot send such an Origin; one on a
+    /// DNS name rebound to us can, and its Host fails `hostAllowed`.
+    func isSameOrigin(_ origin: String, host: String?) -> Bool {
+        guard let host else { return false }
+        let h = restTrimmed(host).lowercased()
+        guard !h.isEmpty, hostAllowed(h) else { return false }
+        return Self.normalizedOrigin(origin) == (tls ? "https://" : "http://") + h
+    }
+
     /// A `Host` header (or the authority of an absolute-form target): the
     /// loopback names, the bound address, any IPv4 literal when bound to
     /// 0.0.0.0 (clients use the machine's address), and `allowedHosts`.
@@ -562,14 +573,19 @@ final class ServerCore: Sendable {
         // reach a route, whatever Content-Type it picked to skip preflight.
         var cors: [RestHeader] = []
         if let origin = request.header("Origin") {
-            guard policy.originAllowed(origin) else {
+            // The console's own page (same origin: the Host it was loaded
+            // from, itself checked just below) needs no CORS entry.
+            let sameOrigin = policy.isSameOrigin(origin, host: request.header("Host"))
+            guard sameOrigin || policy.originAllowed(origin) else {
                 return send(conn, request,
                             .failure("REQUEST", status: 403,
                                      detail: "Origin: \"\(origin.prefix(100))\" is not an allowed origin (property cors-origins)"),
                             head: head, close: hasBody)
             }
-            cors = [RestHeader(name: "Access-Control-Allow-Origin", value: restTrimmed(origin)),
-                    RestHeader(name: "Vary", value: "Origin")]
+            if !sameOrigin {
+                cors = [RestHeader(name: "Access-Control-Allow-Origin", value: restTrimmed(origin)),
+                        RestHeader(name: "Vary", value: "Origin")]
+            }
         }
         // "Not only blanks" on bytes: what restTrimmed(host).isEmpty tells, without the copy.
         if let host = request.header("Host"), host.utf8.contains(where: { $0 != 32 && $0 != 9 }), !policy.hostAllowed(host) {
@@ -638,7 +654,7 @@ final class ServerCore: Sendable {
         // load balancer) checks them without credentials, and they tell
         // nothing but YES or NO.
         var isProbe = false
-        if case let .builtIn(route) = target { isProbe = route.keepsStatusLine }
+        if case let .builtIn(route) = target { isProbe = route.keepsStatusLine || ConsoleRoutes.isPublic(route.path) }
         if let token = policy.token, !isProbe, !Self.authorized(request.header("Authorization"), token: token) {
             return send(conn, request,
                         .failure("REQUEST", status: 401, detail: "Authorization: a valid 'Bearer <token>' header is required",

@@ -28,6 +28,7 @@ enum HTTPMethod: String, Sendable {
 ///     OpenAPIRoutes    GET openapi.json (Rest/OpenAPI.swift: the OpenAPI 3 document of all of these)
 ///     EventsRoute      GET events (a StreamingRoute: Server-Sent Events, see Rest/RestStreaming.swift)
 ///     ElementRoutes    POST element/set-property, GET element/get-property (ours)
+///     ConsoleRoutes    GET /, /ui, /ui/<file> (the web console), GET stream/snapshot (ours)
 ///
 /// Statuses: 200 success; 400 bad input (malformed JSON, wrong type,
 /// missing field, out of range; the reason names the field); 404 unknown
@@ -140,7 +141,7 @@ enum BuiltInRoutes {
     /// against DeepStream's list by RestParseTests) plus ours that DeepStream
     /// has not (GET openapi.json).
     static let served: [Route] = all + OpenAPIRoutes.routes + InfoRoute.routes
-        + ElementRoutes.routes
+        + ElementRoutes.routes + ConsoleRoutes.routes
 
     /// Path -> route. Each path has exactly one method.
     static let byPath: [String: Route] = {
