@@ -53,6 +53,39 @@ import Testing
         #expect(result.output.contains("all checks passed (73 properties)"), "\(result.output)")
     }
 
+    /// Loading the plugin leaves a host's G_DEBUG=fatal-warnings fatal: Swift's
+    /// backtracer, installed with the runtime, handled GLib's SIGTRAP and let
+    /// the host carry on after the breakpoint. Without G_DEBUG the same
+    /// program warns and carries on (the positive control).
+    @Test(.timeLimit(.minutes(3)))
+    func aHostsFatalWarningsStayFatal() throws {
+        let cc = try #require(findExecutable("cc"), "no `cc` on PATH: install a C compiler (gcc)")
+        let pkgConfig = try #require(findExecutable("pkg-config"), "no `pkg-config` on PATH")
+        let work = FileManager.default.temporaryDirectory
+            .appendingPathComponent("swiftmultiurisrc-fatal-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let pluginDir = try #require(try pluginFolder(work: work), "\(Self.pluginFile) not found: run `swift build` first")
+        let flags = try run(pkgConfig, ["--cflags", "--libs", "gstreamer-1.0"])
+        try #require(flags.status == 0, "pkg-config: \(flags.output)")
+        let program = work.appendingPathComponent("test-fatal-warnings").path
+        let source = Self.repoRoot.appendingPathComponent("Tests/c-api/test-fatal-warnings.c").path
+        let compile = try run(cc, ["-std=c11", "-Wall", "-Wextra", "-Werror", "-o", program, source]
+                                  + flags.output.split(whereSeparator: \.isWhitespace).map(String.init))
+        try #require(compile.status == 0, "cc failed:\n\(compile.output)")
+        let registry = work.appendingPathComponent("registry.bin").path
+        var env = ["GST_PLUGIN_PATH": pluginDir, "GST_PLUGIN_PATH_1_0": pluginDir,
+                   "GST_PLUGIN_SYSTEM_PATH_1_0": pluginDir, "GST_PLUGIN_SYSTEM_PATH": pluginDir,
+                   "GST_REGISTRY": registry, "GST_REGISTRY_1_0": registry, "G_DEBUG": "", "SWIFT_BACKTRACE": ""]
+        let warned = try run(program, [], environment: env)
+        #expect(warned.status == 0 && warned.output.contains("carried on")
+                && warned.output.contains("no-such-property"), "\(warned.output)")
+        env["G_DEBUG"] = "fatal-warnings"
+        let stopped = try run(program, [], environment: env)
+        #expect(stopped.status == SIGTRAP && !stopped.output.contains("carried on"),
+                "status \(stopped.status):\n\(stopped.output)")
+    }
+
     /// GStreamer parses enum values by nick, name or number, so launch lines
     /// written when dec-skip-frames, select-rtp-protocol and cudadec-memtype
     /// were uints still work.
