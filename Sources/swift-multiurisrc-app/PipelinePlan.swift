@@ -64,7 +64,10 @@ struct PipelinePlan: Equatable, Sendable {
     /// batches; compositor needs a rate of its own).
     static let tilerFramerate = 30
 
-    static func make(_ config: AppConfig) -> PipelinePlan {
+    /// `hasDisplay`: a display server is there (DISPLAY or WAYLAND_DISPLAY).
+    /// Without one, type=2 sinks render to a fakesink (autovideosink would
+    /// probe every video sink, and DirectFB's crashes the process headless).
+    static func make(_ config: AppConfig, hasDisplay: Bool = true) -> PipelinePlan {
         let props = config.binProperties
         let source = (["swiftmultiurisrcbin", "name=src"] + props.map { "\($0.name)=\(quote($0.value))" }).joined(separator: " ")
         var osd: Osd?
@@ -92,7 +95,9 @@ struct PipelinePlan: Equatable, Sendable {
             case .fake:
                 sinks.append(.init(group: sink.group, launch: "fakesink name=\(sink.group) sync=\(sync) async=false"))
             case .display:
-                sinks.append(.init(group: sink.group, launch: "videoconvert ! autovideosink name=\(sink.group) sync=\(sync) async=false"))
+                sinks.append(.init(group: sink.group, launch: hasDisplay
+                    ? "videoconvert ! autovideosink name=\(sink.group) sync=\(sync)"
+                    : "fakesink name=\(sink.group) sync=\(sync) async=false"))
             case let .file(enc, container, path):
                 let mux = container == .mp4 ? "mp4mux" : "matroskamux"
                 sinks.append(.init(group: sink.group,

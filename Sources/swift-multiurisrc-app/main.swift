@@ -74,7 +74,11 @@ do throws(ConfigError) {
     fail(.config, error.description)
 }
 for w in config.warnings { sayError("** WARN: \(w)") }
-let plan = PipelinePlan.make(config)
+let hasDisplay = [getenv("DISPLAY"), getenv("WAYLAND_DISPLAY")].contains { $0.map { $0.pointee != 0 } ?? false }
+if !hasDisplay, let display = config.sinks.first(where: { $0.kind == .display }) {
+    sayError("** WARN: [\(display.group)] type=2: no display (DISPLAY and WAYLAND_DISPLAY unset): frames go to a fakesink")
+}
+let plan = PipelinePlan.make(config, hasDisplay: hasDisplay)
 if printOnly {
     say(plan.summary)
     exit(0)
