@@ -10,7 +10,7 @@ struct PipelinePlan: Equatable, Sendable {
     /// The bin's properties, for building it element by element.
     var sourceProperties: [AppConfig.Property]
     /// Inference stand-ins and the user's elements, in order.
-    var stages: [String]
+    var stages: [AppConfig.Stage]
     /// swiftroimeta before the OSD, so ROIs from roi/update show.
     var roiMeta: Bool
     var tiler: AppConfig.Tiler?
@@ -122,7 +122,7 @@ struct PipelinePlan: Equatable, Sendable {
         }
         // DeepStream: no sink enabled, a fakesink.
         if sinks.isEmpty { sinks.append(.init(group: "fakesink", launch: "fakesink name=fakesink sync=false async=false")) }
-        return PipelinePlan(source: source, sourceProperties: props, stages: config.stages.map(\.launch),
+        return PipelinePlan(source: source, sourceProperties: props, stages: config.stages,
                             roiMeta: config.osd != nil, tiler: config.tiler, osd: osd, sinks: sinks,
                             perf: config.perfEnabled ? Perf(intervalSec: config.perfIntervalSec, showNames: config.streamNameDisplay) : nil)
     }
@@ -147,7 +147,7 @@ struct PipelinePlan: Equatable, Sendable {
     /// The pipeline as one gst-launch-1.0 line; nil with a tiler.
     var launchLine: String? {
         guard tiler == nil else { return nil }
-        var parts = [source] + stages
+        var parts = [source] + stages.map(\.launch)
         if roiMeta { parts.append("swiftroimeta") }
         if let osd { parts.append(osd.overlay) }
         if sinks.count == 1, let only = sinks.first {
@@ -161,7 +161,7 @@ struct PipelinePlan: Equatable, Sendable {
     /// What --print-pipeline shows: every part, one per line.
     var summary: String {
         var lines = ["source: \(source)"]
-        for s in stages { lines.append("stage: \(s)") }
+        for s in stages { lines.append("stage [\(s.group)]: \(s.launch)") }
         if roiMeta { lines.append("roi: swiftroimeta") }
         if let t = tiler {
             lines.append("tiler: \(t.rows)x\(t.columns) tiles of \(t.tileWidth)x\(t.tileHeight) in \(t.width)x\(t.height) "

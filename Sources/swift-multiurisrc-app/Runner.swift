@@ -122,10 +122,10 @@ final class Runner: @unchecked Sendable {
         }
         add(src)
         var last = src
-        for (i, stage) in plan.stages.enumerated() {
-            let e = try parse(stage, what: "stage \(i + 1)")
+        for stage in plan.stages {
+            let e = try parse(stage.launch, what: "[\(stage.group)] gst-element")
             add(e)
-            try link(last, e, "stage \(stage)")
+            try link(last, e, "[\(stage.group)]")
             last = e
         }
         if plan.roiMeta {
@@ -282,9 +282,13 @@ final class Runner: @unchecked Sendable {
             overlay = gst_element_factory_make("identity", nil)
         }
         guard let overlay else { gst_object_unref(UnsafeMutableRawPointer(queue)); return }
-        // Each tile holds a few frames at most: a late tile must not keep
-        // the mosaic's memory growing.
-        gsb_object_set_uint(queue, "max-size-buffers", 4)
+        // One streaming thread feeds every tile through the tee, and the
+        // compositor waits for a frame on each of its pads (always, when the
+        // sources are not live): a tile whose queue blocked the tee would
+        // starve the very tile the compositor waits for. So a full tile
+        // drops its oldest frame instead (2 s of frames at the mosaic rate).
+        gsb_object_set_from_string(queue, "leaky", "downstream")
+        gsb_object_set_uint(queue, "max-size-buffers", guint(clamping: 2 * PipelinePlan.tilerFramerate))
         gsb_object_set_uint64(queue, "max-size-time", 0)
         gsb_object_set_uint(queue, "max-size-bytes", 0)
         tile.queue = queue
