@@ -121,7 +121,8 @@ let package = Package(
         ),
         .testTarget(
             name: "swiftmultiurisrcTests",
-            dependencies: ["swiftmultiurisrc", "swiftcustomevents", "GstSwiftBridge", "swiftmultiurisrc-soak", "ChildProcess"],
+            dependencies: ["swiftmultiurisrc", "swiftcustomevents", "GstSwiftBridge", "swiftmultiurisrc-soak", "ChildProcess",
+                           "swift-multiurisrc-app"],
             path: "Tests/swiftmultiurisrcTests",
             swiftSettings: swiftIncludes
         ),
