@@ -134,14 +134,13 @@ final class Runner: @unchecked Sendable {
             try link(last, roi, "roi meta")
             last = roi
         }
-        if let perf, let pad = gst_element_get_static_pad(last, "src") {
+        if perf != nil, let pad = gst_element_get_static_pad(last, "src") {
             _ = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, { _, info, user in
                 guard let info, let buffer = gsb_probe_info_buffer(info),
                       let perf = Runner.from(user)?.perf else { return GST_PAD_PROBE_OK }
                 perf.frame(SourceMeta.sourceId(buffer) ?? 0)
                 return GST_PAD_PROBE_OK
             }, unmanaged, nil)
-            _ = perf
             gst_object_unref(UnsafeMutableRawPointer(pad))
         }
         if let tiler = plan.tiler {

@@ -364,6 +364,31 @@ extension PipelineSuites {
             let yardRunning = #/(?m)\tyard\[Yard\] ([1-9]\d*\.\d\d) \(/#
             #expect(app.waitForOutput(ms: 10_000) { $0.firstMatch(of: yardRunning) != nil }, "\(app.stdout)")
             #expect(app.stdout.contains("FPS 0 (Avg)\tFPS 1 (Avg)\t") && app.stdout.contains("Active sources : 3"), "\(app.stdout)")
+            // In the mosaic (read back over RTSP, after a key frame): tile 2,
+            // bottom left, shows the pinwheel; tile 3, bottom right, has no
+            // source and stays black (the control).
+            let gray = "\(AppHarness.work)/bottom-row.gray"
+            let grab = try ChildProcess.run("/usr/bin/ffmpeg", ["-v", "error", "-y", "-rtsp_transport", "tcp", "-i",
+                                                                "rtsp://127.0.0.1:\(fields["RTSP_PORT"] ?? "")/ds-test",
+                                                                "-vf", "select=gte(n\\,40),crop=640:240:0:240,scale=64:24,format=gray",
+                                                                "-frames:v", "1", "-f", "rawvideo", gray],
+                                            timeoutSeconds: 20 * Double(waitSlack))
+            let pixels = [UInt8](FileManager.default.contents(atPath: gray) ?? Data())
+            #expect(pixels.count == 64 * 24, "ffmpeg: \(grab.stderr)")
+            let bright = { (columns: Range<Int>) in (0..<24).reduce(0) { n, row in n + columns.filter { pixels.count == 64 * 24 && pixels[row * 64 + $0] > 60 }.count } }
+            #expect(bright(0..<32) > 50, "tile 2 is dark: \(bright(0..<32)) bright of 768")
+            #expect(bright(32..<64) <= 8, "tile 3 (no source) is not black: \(bright(32..<64)) bright of 768")
+
+            // Removed again: its tile leaves the mosaic, which plays on.
+            let remove = try http.post("/api/v1/stream/remove", """
+                {"key":"sensor","value":{"camera_id":"yard","camera_url":"","change":"camera_remove"}}
+                """)
+            #expect(remove.text.contains("STREAM_REMOVE_SUCCESS"), "\(remove.text)")
+            #expect(app.waitForOutput(ms: 10_000) { $0.contains("new stream removed [2:yard]") })
+            let mark = app.stdout.utf8.count
+            let twoRunning = #/(?m)^Active sources : 2\n.*\n\*\*PERF:  \nlobby\[Lobby camera\] [1-9]\d*\.\d\d \(\d+\.\d\d\)\tdock\[Loading dock\] [1-9]\d*\.\d\d \(\d+\.\d\d\)\t$/#
+            #expect(app.waitForOutput(ms: 10_000) { String(decoding: $0.utf8.dropFirst(mark), as: UTF8.self).firstMatch(of: twoRunning) != nil },
+                    "the mosaic stalled after the removal: \(app.stdout.suffix(800))")
 
             // app/quit: EOS, exit 0, a whole file.
             let quit = try http.post("/api/v1/app/quit", #"{"stream":{"app_quit":1}}"#)

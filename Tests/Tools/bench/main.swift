@@ -11,6 +11,7 @@
 // BENCH_P6_MAX (32), BENCH_P6_SECONDS (5), BENCH_P6_BUDGET (180 s),
 // BENCH_P7_CLIENTS (100), BENCH_P7_STREAMS (16), BENCH_P7_SECONDS (6).
 // BENCH_P8_STREAMS (64), BENCH_P8_SECONDS (12), BENCH_P8_SCRAPES_PER_S (10).
+// BENCH_A1_SOURCES (16), BENCH_A1_SECONDS (10), BENCH_A1_RUNS (5); A1 needs --app <swift-multiurisrc-app>.
 import CGStreamer
 import Foundation
 import Glibc
@@ -22,6 +23,8 @@ struct BenchContext {
     var soakPath: String
     var pluginDir: String
     var registry: String
+    /// swift-multiurisrc-app (--app), for A1.
+    var appPath: String? = nil
 }
 
 func usage() -> Never {
@@ -39,8 +42,9 @@ guard FileManager.default.fileExists(atPath: clip) else { fail("no clip at \(cli
 let absoluteClip = URL(fileURLWithPath: clip).standardizedFileURL
 let context = BenchContext(clipPath: absoluteClip.path, clipURI: absoluteClip.absoluteString,
                            soakPath: soak, pluginDir: pluginDir,
-                           registry: options["registry"] ?? NSTemporaryDirectory() + "/bench-registry-\(getpid()).bin")
-let only = Set((options["only"] ?? "P1,P2,P3,P4,P5,P6,P7,P8").uppercased().split(separator: ",").map(String.init))
+                           registry: options["registry"] ?? NSTemporaryDirectory() + "/bench-registry-\(getpid()).bin",
+                           appPath: options["app"])
+let only = Set((options["only"] ?? "P1,P2,P3,P4,P5,P6,P7,P8,A1").uppercased().split(separator: ",").map(String.init))
 
 gst_init(nil, nil)
 guard gsb_register_static_plugin() != 0 else { fail("plugin registration failed") }
@@ -48,6 +52,7 @@ guard gsb_register_static_plugin() != 0 else { fail("plugin registration failed"
 let results = Results()
 let phases: [(String, (BenchContext, Results) -> Void)] = [
     ("P1", runP1), ("P2", runP2), ("P4", runP4), ("P7", runP7), ("P8", runP8), ("P5", runP5), ("P3", runP3), ("P6", runP6),
+    ("A1", runA1),
 ]
 let begin = nowUs()
 for (name, phase) in phases where only.contains(name) {
