@@ -12,12 +12,12 @@ import Synchronization
 /// Threads: the main loop (bus watch, timers, stdin, signals, RTSP server)
 /// owns the pipeline; the bus sync handler runs on the bin's threads and
 /// only adds tiles; probes run on streaming threads.
-/// Lock order: `tiles` (the Runner's only lock) is never held while calling
+/// Lock order: `sources`, then a Tile's `text`, each never held while calling
 /// into GStreamer; PerfMonitor's lock is taken alone.
 final class Runner: @unchecked Sendable {
     // @unchecked: the pointers below are set once in build() on the main
     // thread before any other thread can see the Runner, and only read
-    // after; what changes later is inside `tiles` or Atomics.
+    // after; what changes later is inside `sources`, a Tile, or Atomics.
 
     enum Failure: Error, CustomStringConvertible {
         case build(String)
@@ -27,12 +27,18 @@ final class Runner: @unchecked Sendable {
     /// One tile of the mosaic: a source's queue and overlay, on a tee pad
     /// that lets only that source's frames through.
     final class Tile: @unchecked Sendable {
-        // @unchecked: pointers set before the tile is shared; `dead` and
-        // `text` are synchronised.
+        // @unchecked: the pointers are set before the tile is shared and
+        // cleared only by its disposal, whose steps run one after the other
+        // (idle probe, then main loop); `dead` and `text` are synchronised.
+        /// The bin's source id, which is also the tile's cell.
         let sourceId: UInt32
+        /// Sensor name (else id) from stream-add: the first line of the text.
         let label: String
+        /// Our request pad on the tiles tee (reference held).
         var teePad: UnsafeMutablePointer<GstPad>?
+        /// Our request pad on the compositor (reference held).
         var compositorPad: UnsafeMutablePointer<GstPad>?
+        /// The tile's leaky queue and its textoverlay (or identity), in the pipeline.
         var queue: UnsafeMutablePointer<GstElement>?
         var overlay: UnsafeMutablePointer<GstElement>?
         /// Set on stream-remove: the tee pad drops everything from then on.
@@ -46,25 +52,34 @@ final class Runner: @unchecked Sendable {
         }
     }
 
-    /// What the bin told us about each source (stream-add), for labels.
+    /// What the bin told us about its sources.
     private struct Sources {
+        /// Sensor name (else id) by source id, from stream-add, for labels.
         var labels: [UInt32: String] = [:]
+        /// The tiles in the mosaic by source id (a removed one leaves at once).
         var tiles: [UInt32: Tile] = [:]
     }
 
     let plan: PipelinePlan
+    /// Ours; lives until the process ends.
     private(set) var pipeline: UnsafeMutablePointer<GstElement>?
+    /// The default context's loop, made in run().
     private var loop: OpaquePointer?
+    /// The tee in front of the tiles and the compositor behind them (tiler only).
     private var tee: UnsafeMutablePointer<GstElement>?
     private var compositor: UnsafeMutablePointer<GstElement>?
     /// The single overlay when there is an OSD but no tiler.
     private var soloOverlay: UnsafeMutablePointer<GstElement>?
+    /// One per type=4 sink, attached to the default context.
     private var rtspServers: [UnsafeMutablePointer<GstRTSPServer>] = []
     private let sources = Mutex(Sources())
+    /// With [application] enable-perf-measurement=1.
     let perf: PerfMonitor?
-    /// 0 while running; the exit code once decided.
+    /// -1 while running; the exit code once decided (the first decision wins).
     private let exitCode = Atomic<Int32>(-1)
+    /// A quit was asked for (EOS sent): a second one stops at once.
     private let eosRequested = Atomic<Bool>(false)
+    /// Read and write ends of the pipe the signal handler writes to.
     private var signalPipe: (Int32, Int32) = (-1, -1)
 
     init(plan: PipelinePlan) {
@@ -195,10 +210,22 @@ final class Runner: @unchecked Sendable {
                 last = c
             }
         }
-        let sinkTee = try make("tee", "sinks")
-        add(sinkTee)
-        try link(last, sinkTee, "sinks")
-        for sink in plan.sinks {
+        // One sink: linked straight on (a tee and a queue would add a thread
+        // and a hand-over per frame). Several: a tee and a queue each. The
+        // same shape as PipelinePlan.launchLine, which A1 runs by hand.
+        if plan.sinks.count == 1, let sink = plan.sinks.first {
+            let branch = try parse(sink.launch, what: "[\(sink.group)]")
+            add(branch)
+            try link(last, branch, "[\(sink.group)]")
+            if let rtsp = sink.rtsp { try startRtsp(rtsp, group: sink.group) }
+        }
+        let sinkTee = plan.sinks.count > 1 ? try make("tee", "sinks") : nil
+        if let sinkTee {
+            add(sinkTee)
+            try link(last, sinkTee, "sinks")
+        }
+        for sink in plan.sinks where plan.sinks.count > 1 {
+            guard let sinkTee else { break }
             let queue = try make("queue", "\(sink.group)-queue")
             let branch = try parse(sink.launch, what: "[\(sink.group)]")
             add(queue)
