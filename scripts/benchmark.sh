@@ -9,7 +9,7 @@
 # BENCH_P3_RUNS (5), BENCH_P4_SECONDS (6), BENCH_P4_CLIENTS, BENCH_P5_CYCLES (1000),
 # BENCH_P5_WARMUP (100), BENCH_P6_MAX (32), BENCH_P6_SECONDS (5), BENCH_P6_BUDGET (180), BENCH_P7_CLIENTS (100),
 # BENCH_P7_STREAMS (16), BENCH_P7_SECONDS (6), BENCH_P8_STREAMS (64), BENCH_P8_SECONDS (12), BENCH_P8_SCRAPES_PER_S (10),
-# BENCH_A1_SOURCES (16), BENCH_A1_SECONDS (10), BENCH_A1_RUNS (5), BENCH_FUZZ_SECONDS (60), KEEP_TMP=1 keeps the clip and the registry,
+# BENCH_A1_SOURCES (16), BENCH_A1_SECONDS (10), BENCH_A1_RUNS (7), BENCH_FUZZ_SECONDS (60), KEEP_TMP=1 keeps the clip and the registry,
 # BENCH_SCRATCH (.build-bench) is SwiftPM's scratch path, BENCH_RESULTS_DIR (benchmarks/results)
 # where each run's raw output is kept. Exits non-zero when a target is missed.
 set -euo pipefail

@@ -5,7 +5,8 @@ import Glibc
 
 /// swift-multiurisrc-app on a 16-source test5-style config against
 /// gst-launch-1.0 running the very pipeline the app builds (the app's own
-/// `--print-pipeline` gst-launch line): what the app adds (config, bus
+/// `--print-pipeline` gst-launch line, with -e), both stopped by SIGINT,
+/// which both answer with EOS: what the app adds (config, bus
 /// watch, perf probe and printer, main loop) must not show in CPU time.
 /// Without a tiler, since the app's tiles follow stream-add/remove, which a
 /// gst-launch line cannot express.
@@ -17,7 +18,7 @@ func runA1(_ ctx: BenchContext, _ results: Results) {
     }
     let n = envInt("BENCH_A1_SOURCES", 16, 1...64)
     let seconds = Double(envInt("BENCH_A1_SECONDS", 10, 2...120))
-    let runs = envInt("BENCH_A1_RUNS", 5, 1...9)
+    let runs = envInt("BENCH_A1_RUNS", 7, 1...15)
     let env = ["GST_PLUGIN_PATH": ctx.pluginDir, "GST_REGISTRY": ctx.registry, "DISPLAY": ""]
     let list = Array(repeating: ctx.clipURI, count: n).joined(separator: ";")
     let ids = (0..<n).map { "s\($0)" }.joined(separator: ";")
@@ -81,7 +82,9 @@ func runA1(_ ctx: BenchContext, _ results: Results) {
     }
     var hand: [Run] = [], ours: [Run] = []
     for _ in 0..<runs {
-        hand.append(measure(launchArgs(launch), app: false))
+        // -e: gst-launch ends with EOS on SIGINT, as the app does on Ctrl-C
+        // (without it gst-launch drops to NULL at once and skips the drain).
+        hand.append(measure(["gst-launch-1.0", "-e"] + launchArgs(launch).dropFirst(), app: false))
         // A new port each run: the previous run's may still be in TIME_WAIT.
         let fresh = config.replacingOccurrences(of: #"http-port=\d+"#, with: "http-port=\(freePort())", options: .regularExpression)
         _ = FileManager.default.createFile(atPath: path, contents: Data(fresh.utf8))
@@ -94,7 +97,7 @@ func runA1(_ ctx: BenchContext, _ results: Results) {
     results.add(Row(item: "A1", metric: "swift-multiurisrc-app, \(n)-source test5 config (swiftinferinterval, perf 1 s, fakesink), "
                         + "\(Int(seconds)) s, files not live: CPU s (least of \(runs); median)",
                     ours: fmt(oursCpu) + "; " + fmt(median(ours.map(\.cpu))) + (ok ? "" : " (a run failed)"),
-                    baseline: fmt(handCpu) + "; " + fmt(median(hand.map(\.cpu))) + " (gst-launch-1.0, the app's pipeline)",
+                    baseline: fmt(handCpu) + "; " + fmt(median(hand.map(\.cpu))) + " (gst-launch-1.0 -e, the app's pipeline)",
                     ratio: fmt(oursCpu / handCpu) + "x", target: "≤ 1.03x", holds: ok && oursCpu / handCpu <= 1.03))
     results.add(Row(item: "A1", metric: "  peak RSS (MB, median of \(runs))", ours: fmt(median(ours.map(\.rssMb)), 1),
                     baseline: fmt(median(hand.map(\.rssMb)), 1),

@@ -11,7 +11,7 @@
 // BENCH_P6_MAX (32), BENCH_P6_SECONDS (5), BENCH_P6_BUDGET (180 s),
 // BENCH_P7_CLIENTS (100), BENCH_P7_STREAMS (16), BENCH_P7_SECONDS (6).
 // BENCH_P8_STREAMS (64), BENCH_P8_SECONDS (12), BENCH_P8_SCRAPES_PER_S (10).
-// BENCH_A1_SOURCES (16), BENCH_A1_SECONDS (10), BENCH_A1_RUNS (5); A1 needs --app <swift-multiurisrc-app>.
+// BENCH_A1_SOURCES (16), BENCH_A1_SECONDS (10), BENCH_A1_RUNS (7); A1 needs --app <swift-multiurisrc-app>.
 import CGStreamer
 import Foundation
 import Glibc
