@@ -140,7 +140,9 @@ struct PipelinePlan: Equatable, Sendable {
             return "x265enc bitrate=\(kbps) key-int-max=\(gop) speed-preset=ultrafast"
                 + (live ? " tune=zerolatency" : "") + " ! h265parse"
         case .mpeg4:
-            return "avenc_mpeg4 bitrate=\(enc.bitrate) gop-size=\(gop) ! mpeg4videoparse"
+            // No mpeg4videoparse: behind it matroskamux wrote files in which
+            // ffprobe decodes 1 frame of 60 (avenc_mpeg4's own caps mux fine).
+            return "avenc_mpeg4 bitrate=\(enc.bitrate) gop-size=\(gop)"
         }
     }
 
