@@ -86,6 +86,9 @@ struct PipelinePlan: Equatable, Sendable {
             osd = Osd(overlay: overlay, showText: o.displayText, clock: clock)
         }
         var sinks: [Sink] = []
+        // Without a tiler the bin's frames carry a variable framerate (0/1),
+        // which x265enc refuses to start on: encoders get a fixed rate.
+        let rate = config.tiler == nil ? "videorate ! video/x-raw,framerate=\(tilerFramerate)/1 ! " : ""
         // Every sink async=false, as deepstream-app makes them: when a source
         // joins, the pipeline re-prerolls, and a sink waiting for its first
         // frame behind an encoder that holds frames back would stall the tee.
@@ -101,13 +104,13 @@ struct PipelinePlan: Equatable, Sendable {
             case let .file(enc, container, path):
                 let mux = container == .mp4 ? "mp4mux" : "matroskamux"
                 sinks.append(.init(group: sink.group,
-                                   launch: "videoconvert ! \(encoder(enc, live: false)) ! \(mux) ! filesink name=\(sink.group) "
+                                   launch: "videoconvert ! \(rate)\(encoder(enc, live: false)) ! \(mux) ! filesink name=\(sink.group) "
                                        + "location=\(quote(path)) sync=\(sync) async=false",
                                    file: path))
             case let .rtsp(enc, rtspPort, udpPort, udpBufferSize):
                 let pay = enc.codec == .h265 ? "rtph265pay" : "rtph264pay"
                 let name = enc.codec == .h265 ? "H265" : "H264"
-                let launch = "videoconvert ! \(encoder(enc, live: true)) ! \(pay) config-interval=-1 pt=96 ! "
+                let launch = "videoconvert ! \(rate)\(encoder(enc, live: true)) ! \(pay) config-interval=-1 pt=96 ! "
                     + "udpsink name=\(sink.group) host=127.0.0.1 port=\(udpPort) buffer-size=\(udpBufferSize) async=false sync=\(sync)"
                 // DeepStream's shape (the server reads the encoder's RTP from
                 // udp-port), re-payloaded so that the server's payloader knows
@@ -137,7 +140,10 @@ struct PipelinePlan: Equatable, Sendable {
             return "x264enc bitrate=\(kbps) key-int-max=\(gop) speed-preset=ultrafast"
                 + (live ? " tune=zerolatency" : "") + " ! h264parse"
         case .h265:
-            return "x265enc bitrate=\(kbps) key-int-max=\(gop) speed-preset=ultrafast"
+            // repeat-headers: x265's key frames are open-GOP CRAs, before which
+            // rtph265pay repeats no parameter sets, so a client that joins
+            // late (every RTSP client) never got VPS/SPS/PPS.
+            return "x265enc bitrate=\(kbps) key-int-max=\(gop) speed-preset=ultrafast option-string=\"repeat-headers=1\""
                 + (live ? " tune=zerolatency" : "") + " ! h265parse"
         case .mpeg4:
             // No mpeg4videoparse: behind it matroskamux wrote files in which

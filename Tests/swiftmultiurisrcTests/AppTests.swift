@@ -495,6 +495,54 @@ extension PipelineSuites {
             #expect((try AppHarness.decodedFrames(outQ) ?? 0) > 0)
         }
 
+        /// The other codecs: H.265 over RTSP (read by ffprobe, which joins
+        /// mid-stream) and MPEG-4 into MP4, decoded after app/quit.
+        @Test func h265RtspAndMpeg4FileSinksPlay() throws {
+            let clip = TestMedia.h264(pattern: "ball", frames: 60)
+            let port = freeLocalPort(), rtspPort = freeLocalPort(), udpPort = freeLocalPort()
+            let out = "\(AppHarness.work)/mpeg4.mp4"
+            let config = AppHarness.write("codecs.txt", """
+                [source-list]
+                list=\(clip)
+                use-nvmultiurisrcbin=1
+                http-port=\(port)
+                [source-attr-all]
+                enable=1
+                [streammux]
+                live-source=1
+                width=320
+                height=240
+                [sink0]
+                enable=1
+                type=4
+                codec=2
+                bitrate=500000
+                rtsp-port=\(rtspPort)
+                udp-port=\(udpPort)
+                [sink1]
+                enable=1
+                type=3
+                container=1
+                codec=3
+                output-file=\(out)
+                [tests]
+                file-loop=1
+
+                """)
+            let app = try RunningApp(["-c", config])
+            #expect(app.waitForOutput(ms: 15_000) { $0.contains("new stream added [0:") }, "\(app.stdout)\n\(app.stderr)")
+            let probe = try ChildProcess.run("/usr/bin/ffprobe", ["-v", "error", "-rtsp_transport", "tcp", "-show_entries",
+                                                                  "stream=codec_name,width,height", "-of", "compact",
+                                                                  "rtsp://127.0.0.1:\(rtspPort)/ds-test"],
+                                             timeoutSeconds: 20 * Double(waitSlack))
+            #expect(probe.stdout.contains("stream|codec_name=hevc|width=320|height=240"), "\(probe.stdout)\n\(probe.stderr)")
+            let quit = try HTTPClient(port: port).post("/api/v1/app/quit", #"{"stream":{"app_quit":1}}"#)
+            #expect(quit.text.contains("QUIT_SUCCESS"))
+            let status = app.waitForExit(seconds: 20 * Double(waitSlack))
+            #expect(status == 0, "exit \(String(describing: status)): \(app.stdout.suffix(600))\n\(app.stderr.suffix(600))")
+            #expect((try AppHarness.decodedFrames(out) ?? 0) > 15, "\(out)")
+        }
+
         /// What cannot be built says so and exits 4: a missing element of
         /// the user's, an RTSP port in use.
         @Test func buildErrorsNameTheirGroup() throws {
