@@ -10,11 +10,13 @@
 #
 # 1. swift build --product swiftcustomevents (scratch path FUZZ_SCRATCH_PATH, default
 #    <repo>/.build-fuzz): the C glue objects and libswiftcustomevents.so the targets link against.
-# 2. swiftc -sanitize=fuzzer,address over the REST sources the target needs plus the target: not
-#    through SwiftPM, Package.swift is untouched. Rebuilt only when a source changed.
-# 3. runs it for SECONDS (-max_total_time) on a working copy of its seed corpus; new inputs stay in
-#    the working copy (FUZZ_WORK, default <scratch>/fuzz-work[-http]), crashes are written there and
-#    make this script fail. Prints executions, exec/s and coverage.
+# 2. swiftc -sanitize=fuzzer,address over the REST sources plus both targets (Tests/Fuzz/FuzzMain.swift
+#    picks one per run from SWIFT_MULTIURISRC_FUZZ_TARGET): one binary, <scratch>/rest-fuzz, built
+#    once for both runs, not through SwiftPM (Package.swift is untouched). Rebuilt only when a
+#    source changed.
+# 3. runs each target for SECONDS (-max_total_time) on a working copy of its seed corpus; new inputs
+#    stay in the working copy (FUZZ_WORK, default <scratch>/fuzz-work[-http]), crashes are written
+#    there and make this script fail. Prints executions, exec/s and coverage.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,27 +42,23 @@ common=(
   "$src/Rest/JSON.swift" "$src/Rest/RestHTTP.swift" "$src/Rest/OpenAPI.swift" "$src/Rest/RestFuzzEntry.swift"
   "$src/Rest/RestCounters.swift" "$src/Rest/PrometheusText.swift" "$src/Rest/RestStreaming.swift"
   "$src"/Rest/Routes/*.swift "$src/Support/ProcStats.swift" "$src/Bin/FailureCause.swift"
-  "$src"/Control/*.swift "$src/Support/DebugCategory.swift"
+  "$src"/Control/*.swift "$src/Support/DebugCategory.swift" "$src"/Console/*.swift
   Tests/Fuzz/FuzzControl.swift
   # Routes name the server's types (streaming routes, counters): both targets build it.
   "$src/Rest/RestServer.swift" "$src/Rest/RestServerCore.swift" "$src/Rest/RestRouteRegistry.swift"
   "$src/Rest/RestTLS.swift" "$src/Support/DetachedThread.swift"
 )
 
-# fuzz NAME: build and run one target.
-fuzz() {
-local name="$1" sources target work seeds maxlen
-if [ "$name" = routes ]; then
-  sources=("${common[@]}" Tests/Fuzz/RestFuzzTarget.swift)
-  target="$scratch/rest-fuzz"; work="${FUZZ_WORK:-$scratch/fuzz-work}"; seeds=Tests/Fuzz/corpus; maxlen=4096
-else
-  sources=("${common[@]}" Tests/Fuzz/RestHTTPFuzzTarget.swift)
-  target="$scratch/rest-http-fuzz"; work="${FUZZ_WORK:-$scratch/fuzz-work}-http"; seeds=Tests/Fuzz/http-corpus; maxlen=8192
-fi
-mkdir -p "$work/corpus" "$work/artifacts"
+target="$scratch/rest-fuzz"
+sources=("${common[@]}" Tests/Fuzz/RestFuzzTarget.swift Tests/Fuzz/RestHTTPFuzzTarget.swift Tests/Fuzz/FuzzMain.swift)
+
+# build: the one binary of both targets, when a source (or this script) changed.
+build() {
+local stamp
 stamp="$(cat "${sources[@]}" "$0" | sha256sum | cut -c1-16)"
 if [ ! -x "$target" ] || [ "$(cat "$target.stamp" 2>/dev/null)" != "$stamp" ]; then
   echo "==> swiftc -sanitize=fuzzer,address (${#sources[@]} files) -> $target"
+  local t0=$SECONDS
   modmaps=(-Xcc "-fmodule-map-file=$glue/module.modulemap")
   for m in CCivetweb CJansson CGstRtspServer CGstApp CGstVideo CGstBase CGStreamer; do
     modmaps+=(-Xcc "-fmodule-map-file=$repo/Sources/GstSwiftBridge/$m/module.modulemap")
@@ -77,19 +75,30 @@ if [ ! -x "$target" ] || [ "$(cat "$target.stamp" 2>/dev/null)" != "$stamp" ]; t
     -lgstrtspserver-1.0 -lgstrtsp-1.0 -lgstsdp-1.0 -lgstnet-1.0 -ljansson -lcivetweb \
     >"$target-build.log" 2>&1; then
     grep -v 'ld.gold: warning: Cannot export local symbol' "$target-build.log" | tail -n 60
-    echo "fuzz.sh: building the fuzz target FAILED (log: $scratch/rest-fuzz-build.log)" >&2
+    echo "fuzz.sh: building the fuzz target FAILED (log: $target-build.log)" >&2
     return 1
   fi
   grep -E '\.swift:[0-9]+:[0-9]+: warning:' "$target-build.log" || true
   echo "$stamp" >"$target.stamp"
+  echo "fuzz.sh: built in $(( SECONDS - t0 ))s"
 fi
+}
 
+# fuzz NAME: run one target of the binary.
+fuzz() {
+local name="$1" work seeds maxlen
+if [ "$name" = routes ]; then
+  work="${FUZZ_WORK:-$scratch/fuzz-work}"; seeds=Tests/Fuzz/corpus; maxlen=4096
+else
+  work="${FUZZ_WORK:-$scratch/fuzz-work}-http"; seeds=Tests/Fuzz/http-corpus; maxlen=8192
+fi
+mkdir -p "$work/corpus" "$work/artifacts"
 cp -n "$seeds"/* "$work/corpus/" 2>/dev/null || true
-echo "==> $target for ${seconds}s (corpus $work/corpus, seeds $seeds)"
+echo "==> $target ($name) for ${seconds}s (corpus $work/corpus, seeds $seeds)"
 log="$work/fuzz.log"
 set +e
 # detect_leaks=0: the target keeps one GStreamer init and debug category for the whole run.
-ASAN_OPTIONS="detect_leaks=0:${ASAN_OPTIONS:-}" \
+SWIFT_MULTIURISRC_FUZZ_TARGET="$name" ASAN_OPTIONS="detect_leaks=0:${ASAN_OPTIONS:-}" \
   "$target" -max_total_time="$seconds" -max_len="$maxlen" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/" "$work/corpus" >"$log" 2>&1
 rc=$?
@@ -103,6 +112,7 @@ fi
 echo "fuzz.sh: $name ok, no crash in ${seconds}s"
 }
 
+build
 case "$which" in
   all) fuzz http; fuzz routes ;;
   *) fuzz "$which" ;;

@@ -9,11 +9,16 @@
 #  3. plugin loading       in a clean environment (env -i): gst-inspect-1.0 swiftmultiurisrcbin
 #                          must succeed, gst-inspect-1.0 -b must list no blacklisted file and every
 #                          DeepStream property name must be on the element
-#  3b. examples           the four gst-launch-examples/*.sh, each self-checking (SKIP_EXAMPLES=1 skips)
+#  3b. examples           the five gst-launch-examples/*.sh, each self-checking (SKIP_EXAMPLES=1 skips)
 #  3c. deploy             deploy/check-manifests.sh: kubernetes-validate --strict on deploy/kubernetes
 #                          against a fixed Kubernetes version, broken copies must fail;
 #                          deploy/check-entrypoint.sh: the container's entrypoint with the ConfigMap's
 #                          values against the built plugin, probes, SIGTERM stop (SKIP_DEPLOY=1 skips)
+#  3d. embedding examples examples/run-examples.sh: a C and a Python (PyGObject) application that
+#                          build the pipeline by hand, each run with --self-test against its own REST
+#                          server (SKIP_EMBED=1 skips)
+#  3e. console            Tests/Browser/console_test.py: the web console in headless chromium (Selenium,
+#                          chromium-driver) against real pipelines; screenshots in CONSOLE_ARTIFACTS (SKIP_CONSOLE=1 skips)
 #  4. meson-compat         meson setup + ninja + ninja install into a temporary prefix, the
 #                          installed files are where meson's libdir says, gst-inspect-1.0 loads
 #                          the installed plugin, and a C program builds against the installed
@@ -24,7 +29,8 @@
 #
 # Environment (all optional):
 #   SWIFT_SCRATCH_PATH    SwiftPM --scratch-path for steps 1-2 (default: <repo>/.build)
-#   MESON_SWIFTPM_SCRATCH SwiftPM scratch path of the meson build (default: $SWIFT_SCRATCH_PATH-meson)
+#   MESON_SWIFTPM_SCRATCH SwiftPM scratch path of the meson build (default: step 1's, debug;
+#                         with MESON_RELEASE=1: $SWIFT_SCRATCH_PATH-meson, release)
 #   SWIFT_TEST_FLAGS      extra arguments for swift test, e.g. "--filter Mux" or "--no-parallel"
 #   SWIFT_BUILD_TIMEOUT   seconds (default 900); SWIFT_TEST_TIMEOUT seconds (default 600: CI must stay under 20 min);
 #   MESON_TIMEOUT         seconds for the whole meson-compat check (default 600)
@@ -50,7 +56,17 @@ for tool in swift gst-inspect-1.0 timeout; do
 done
 
 scratch="${SWIFT_SCRATCH_PATH:-$repo/.build}"
-meson_scratch="${MESON_SWIFTPM_SCRATCH:-$scratch-meson}"
+# meson-compat wraps SwiftPM; by default it checks that wrapping on step 1's debug build (same
+# scratch path, so its swift build is a no-op) instead of compiling everything again in
+# release (about 100 s of the run). MESON_RELEASE=1 checks the release build (meson's own
+# default, what setup-and-demo.sh and the benchmark build) in its own scratch path.
+if [ "${MESON_RELEASE:-0}" = 1 ]; then
+  meson_configuration=release
+  meson_scratch="${MESON_SWIFTPM_SCRATCH:-$scratch-meson}"
+else
+  meson_configuration=debug
+  meson_scratch="${MESON_SWIFTPM_SCRATCH:-$scratch}"
+fi
 build_timeout="${SWIFT_BUILD_TIMEOUT:-900}"
 test_timeout="${SWIFT_TEST_TIMEOUT:-600}"
 meson_timeout="${MESON_TIMEOUT:-600}"
@@ -225,7 +241,10 @@ else
   # FUZZ_TARGETS: all (default: whole HTTP requests, then the route parsers), http or routes.
   step "fuzz: scripts/fuzz.sh ${FUZZ_SECONDS:-20} ${FUZZ_TARGETS:-all}"
   t0=$(now)
-  if timeout -k 10 "$(( ${FUZZ_SECONDS:-20} * 2 + 420 ))" bash "$repo/scripts/fuzz.sh" "${FUZZ_SECONDS:-20}" "${FUZZ_TARGETS:-all}" </dev/null; then
+  # The fuzz binary links the C glue objects and libswiftcustomevents.so of step 1's build
+  # (FUZZ_SCRATCH_PATH=$scratch): no second SwiftPM build of them.
+  if FUZZ_SCRATCH_PATH="$scratch" timeout -k 10 "$(( ${FUZZ_SECONDS:-20} * 2 + 420 ))" \
+      bash "$repo/scripts/fuzz.sh" "${FUZZ_SECONDS:-20}" "${FUZZ_TARGETS:-all}" </dev/null; then
     record "fuzz" ok "$(( $(now) - t0 ))s"
   else
     record "fuzz" FAILED "see output above"
@@ -297,10 +316,10 @@ fi
 if [ "${SKIP_EXAMPLES:-0}" = 1 ]; then
   record "examples" skipped "SKIP_EXAMPLES=1"
 else
-  step "gst-launch-examples: mosaic, runtime-add-remove, roi-update-demo, infer-interval-demo"
+  step "gst-launch-examples: mosaic, runtime-add-remove, roi-update-demo, infer-interval-demo, control-api-v1"
   t0=$(now)
   examples_ok=1
-  for example in mosaic runtime-add-remove roi-update-demo infer-interval-demo; do
+  for example in mosaic runtime-add-remove roi-update-demo infer-interval-demo control-api-v1; do
     echo "\$ bash gst-launch-examples/$example.sh"
     if SWIFT_MULTIURISRC_PLUGIN="$bin/libgstswiftmultiurisrc.so" timeout -k 10 180 \
         bash "$repo/gst-launch-examples/$example.sh" >"$tmp/example-$example.log" 2>&1 </dev/null; then
@@ -343,6 +362,53 @@ else
 fi
 
 # ---------------------------------------------------------------------------
+# examples/: swiftmultiurisrcbin embedded in a C program (g_object_set with DeepStream's names,
+# stream-add/stream-remove on the bus, an element of its own that parses ROI events with
+# libswiftcustomevents) and in a Python one (PyGObject, a pad probe); each drives its own REST
+# server with --self-test and fails when a message or the ROIs as sent do not arrive
+# (SKIP_EMBED=1 skips).
+if [ "${SKIP_EMBED:-0}" = 1 ]; then
+  record "embed examples" skipped "SKIP_EMBED=1"
+else
+  step "embedding examples: examples/run-examples.sh (C and Python)"
+  t0=$(now)
+  if SWIFT_MULTIURISRC_PLUGIN_DIR="$plugin_dir" timeout -k 10 180 bash "$repo/examples/run-examples.sh" "$bin" \
+      >"$tmp/embed-examples.log" 2>&1 </dev/null; then
+    grep -E '^(run-examples|self-test): ' "$tmp/embed-examples.log" || true
+    record "embed examples" ok "$(( $(now) - t0 ))s"
+  else
+    tail -n 60 "$tmp/embed-examples.log"
+    record "embed examples" FAILED "see output above"
+  fi
+fi
+
+# ---------------------------------------------------------------------------
+# 3e. The web console in a real browser (Tests/Browser/console_test.py): Debian's headless
+# chromium driven by the test venv's Selenium through /usr/bin/chromedriver, against real
+# gst-launch-1.0 pipelines on 127.0.0.1; screenshots and logs go to CONSOLE_ARTIFACTS
+# (default <repo>/.build-artifacts/console). SKIP_CONSOLE=1 skips it.
+if [ "${SKIP_CONSOLE:-0}" = 1 ]; then
+  record "console browser test" skipped "SKIP_CONSOLE=1"
+elif ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then
+  record "console browser test" FAILED "chromium or chromium-driver missing (bash scripts/install-debian-packages.sh)"
+else
+  step "3e console browser test: Tests/Browser/console_test.py (headless chromium + Selenium)"
+  t0=$(now)
+  console_artifacts="${CONSOLE_ARTIFACTS:-$repo/.build-artifacts/console}"
+  rm -rf "$console_artifacts"
+  mkdir -p "$console_artifacts"
+  if env HOME="$tmp/home" SWIFT_MULTIURISRC_WAIT_SLACK="${SWIFT_MULTIURISRC_WAIT_SLACK:-4}" \
+      timeout -k 10 300 "$test_python" "$repo/Tests/Browser/console_test.py" \
+      --plugin-dir "$plugin_dir" --artifacts "$console_artifacts" </dev/null >"$tmp/console-test.log" 2>&1; then
+    grep -E '^console-test: (ok|passed|artifacts)' "$tmp/console-test.log" | tail -n 4
+    record "console browser test" ok "$(( $(now) - t0 ))s, screenshots in $console_artifacts"
+  else
+    tail -n 40 "$tmp/console-test.log"
+    record "console browser test" FAILED "see output above; screenshots in $console_artifacts"
+  fi
+fi
+
+# ---------------------------------------------------------------------------
 meson_check() {
   local mbuild="$tmp/meson-build" mprefix="$tmp/meson-prefix" log="$tmp/meson.log"
   local deadline=$(( $(now) + meson_timeout ))
@@ -359,7 +425,7 @@ meson_check() {
     command -v "$tool" >/dev/null 2>&1 || { echo "run-tests: $tool not found" >&2; return 1; }
   done
   run_logged meson setup "$mbuild" "$repo/meson-compat" --prefix="$mprefix" \
-    -Dswiftpm_scratch_path="$meson_scratch" || return 1
+    -Dswiftpm_scratch_path="$meson_scratch" -Dswiftpm_configuration="$meson_configuration" || return 1
   run_logged ninja -C "$mbuild" || return 1
   run_logged ninja -C "$mbuild" install || return 1
   grep -E '^Installing ' "$log" || true

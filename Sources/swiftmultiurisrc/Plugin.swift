@@ -8,5 +8,7 @@ func pluginInit(_ plugin: OpaquePointer?) -> gboolean {
     let ok = StreamMux.register(plugin)
         && MultiUriSrcBin.register(plugin)
         && EventElements.register(plugin)
+        && StreamDemux.register(plugin)
+        && RtspOutBin.register(plugin)
     return ok.gboolean
 }

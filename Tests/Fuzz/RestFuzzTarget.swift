@@ -1,13 +1,12 @@
-// libFuzzer target over the REST request parsers (RestFuzzEntry): built by
-// scripts/fuzz.sh with `swiftc -sanitize=fuzzer,address` together with the
-// Rest sources, not by SwiftPM.
+// libFuzzer target "routes" over the REST request parsers (RestFuzzEntry):
+// built by scripts/fuzz.sh with `swiftc -sanitize=fuzzer,address` together
+// with the Rest sources, not by SwiftPM; FuzzMain.swift calls it.
 import CGStreamer
 import swiftcustomevents
 
 nonisolated(unsafe) private var fuzzState: (FuzzControl, DebugCategory)? = nil
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func restFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+func restFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let state: (FuzzControl, DebugCategory)
     if let s = fuzzState {
         state = s

@@ -2,7 +2,8 @@
 // headers, body, anything) is written to a real in-process RestServer on
 // 127.0.0.1 over a loopback socket, so it runs through civetweb and
 // ServerCore.handle exactly as the server serves it. Built by
-// scripts/fuzz.sh (target "http") with `swiftc -sanitize=fuzzer,address`.
+// scripts/fuzz.sh (target "http") with `swiftc -sanitize=fuzzer,address`;
+// FuzzMain.swift calls it.
 //
 // Oracles: no crash (ASan, traps); whatever comes back starts with an HTTP/1.1
 // status line; and every 64 inputs a fresh GET of the health route still
@@ -59,8 +60,7 @@ private func exchange(_ bytes: UnsafeRawBufferPointer, port: UInt16) -> [UInt8]?
     return out
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func restHTTPFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+func restHTTPFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     if httpFuzzState == nil {
         gst_init(nil, nil)
         let control = FuzzControl()

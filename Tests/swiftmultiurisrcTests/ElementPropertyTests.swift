@@ -1,6 +1,7 @@
 import CGStreamer
 import GstSwiftBridge
 import Glibc
+import Synchronization
 import Testing
 @testable import swiftmultiurisrc
 
@@ -153,6 +154,41 @@ extension PipelineSuites {
                                        200, "ELEMENT_GET_PROPERTY_SUCCESS")
             #expect(message["value"] != nil)
 
+            #expect(waitUntil(ms: 10_000) { recorder.frames(0) > before + 10 }, "the stream stopped")
+            pipeline.drain()
+            #expect(pipeline.errors.isEmpty)
+        }
+
+        /// Two clients set the same property at once, 40 times each, with
+        /// values of their own: every request is answered 200, every answer
+        /// reads back one of the two values (never a torn or default one),
+        /// what the element ends with is what a get then answers, and the
+        /// stream plays on.
+        @Test func twoClientsRacingOnOnePropertyEachGetAnHonestAnswer() throws {
+            let port = self.port
+            let values = ["0.25", "-0.5"]
+            let outcomes = Mutex<(codes: [Int: Int], readBack: Set<String>)>(([:], []))
+            let before = recorder.frames(0)
+            runOnThreads(2) { client in
+                let http = HTTPClient(port: port, timeoutMs: 15_000)
+                for _ in 0..<40 {
+                    let answer = try? http.post("/api/v1/element/set-property",
+                                                #"{"element":"vb","property":"hue","value":\#(values[client])}"#)
+                    let read = answer.flatMap { string(jsonObject($0)["value"]) } ?? "none"
+                    outcomes.withLock { o in
+                        o.codes[answer?.status ?? -1, default: 0] += 1
+                        o.readBack.insert(read)
+                    }
+                }
+            }
+            let seen = outcomes.withLock { $0 }
+            #expect(seen.codes == [200: 80], "\(seen.codes)")
+            #expect(seen.readBack.isSubset(of: Set(values)) && !seen.readBack.isEmpty, "\(seen.readBack)")
+            let final = try directValue("vb", "hue")
+            #expect(final.map { values.contains($0) } == true, "\(final ?? "nil")")
+            let read = expectAnswer(try http.get("/api/v1/element/get-property?element=vb&property=hue"),
+                                    200, "ELEMENT_GET_PROPERTY_SUCCESS")
+            #expect(string(read["value"]) == final)
             #expect(waitUntil(ms: 10_000) { recorder.frames(0) > before + 10 }, "the stream stopped")
             pipeline.drain()
             #expect(pipeline.errors.isEmpty)

@@ -18,6 +18,9 @@ final class SourceContext: @unchecked Sendable {
     /// (a decoder holds its segment back until its first output frame).
     /// Streaming thread only.
     let decoderInputSegment = Mutex(SegmentBox())
+    /// The latest frame out, for GET stream/snapshot (a reference, kept
+    /// only while someone asks; see SnapshotFrames.swift).
+    let frame = LatestFrame()
 
     init(bin: MultiUriSrcBin, slot: SourceSlot, progress: BranchProgress) {
         self.bin = bin
@@ -97,7 +100,9 @@ extension MultiUriSrcBin {
             }, context.retainedPointer(), SourceContext.releaseCallback)
             gst_object_unref(UnsafeMutableRawPointer(pad))
         }
-        // Frames out, first frame, start offset, EOS and loops.
+        // Frames out, first frame, start offset, EOS and loops; the frame
+        // kept for snapshots, found through the capsfilter.
+        context.frame.attach(to: branch.capsfilter.ptr)
         if let pad = gst_element_get_static_pad(branch.capsfilter.ptr, "src") {
             let types = GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER.rawValue | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM.rawValue)
             gst_pad_add_probe(pad, types, { pad, info, data in
@@ -169,6 +174,7 @@ extension MultiUriSrcBin {
         }
         // One clock read per frame: fps window, last-frame time and latency.
         let leftAt = monotonicNs()
+        context.frame.offer(buffer, nowNs: leftAt)
         let monotonic = GstClockTime(leftAt)
         let entered = slot.enteredConverterAt.load(ordering: .relaxed)
         let firstFrame = slot.runtime.withLock { rt -> Bool in
@@ -201,6 +207,11 @@ extension MultiUriSrcBin {
     func sourceEvent(_ context: SourceContext, event: UnsafeMutablePointer<GstEvent>) -> GstPadProbeReturn {
         let slot = context.slot
         switch gsb_event_type(event) {
+        case GST_EVENT_CAPS:
+            var caps: UnsafeMutablePointer<GstCaps>?
+            gst_event_parse_caps(event, &caps)
+            if let caps { context.frame.setCaps(caps) }
+            return GST_PAD_PROBE_OK
         case GST_EVENT_STREAM_START:
             var idPtr: UnsafePointer<gchar>?
             gst_event_parse_stream_start(event, &idPtr)

@@ -60,6 +60,9 @@ protocol StreamControl: AnyObject, Sendable {
     /// element's own; read without waiting on the control queue (a slow
     /// stream/add must not hold a scrape).
     func metrics() -> BinMetrics
+    /// GET stream/snapshot: the source's latest frame as JPEG, encoded now
+    /// (or a copy of one encoded a moment ago for another viewer).
+    func snapshot(_ request: SnapshotRequest) throws(ControlError) -> Snapshot
 }
 
 /// DeepStream 9.1's probes: live only while PLAYING, ready and started once
@@ -86,6 +89,9 @@ extension StreamControl {
     var health: Health { Health(live: isReady, ready: isReady) }
     var notifications: NotificationHub? { nil }
     func metrics() -> BinMetrics { BinMetrics(streams: streams().map { StreamMetrics(info: $0) }) }
+    func snapshot(_ request: SnapshotRequest) throws(ControlError) -> Snapshot {
+        throw .unsupported("snapshots: this element keeps no frames")
+    }
 }
 
 /// One stream/add request (or one item of a multi-sensor request).

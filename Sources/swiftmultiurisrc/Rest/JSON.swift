@@ -322,9 +322,7 @@ enum JSONCodec {
         case let .integer(i):
             appendDecimal(i, to: &out)
         case let .real(d):
-            // JSON has no spelling for NaN and infinities. Swift's shortest
-            // round-trip form ("29.97", "30.0", "1e-05") is valid JSON.
-            if d.isFinite { out.append(contentsOf: d.description.utf8) } else { out.append(contentsOf: "null".utf8) }
+            appendReal(d, to: &out)
         case let .string(text):
             appendString(text, to: &out)
         case let .array(items):
@@ -344,6 +342,17 @@ enum JSONCodec {
             }
             out.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// Bytes known at compile time (keys, punctuation) as they are.
+    static func appendRaw(_ text: StaticString, to out: inout [UInt8]) {
+        text.withUTF8Buffer { out.append(contentsOf: $0) }
+    }
+
+    static func appendReal(_ d: Double, to out: inout [UInt8]) {
+        // JSON has no spelling for NaN and infinities. Swift's shortest
+        // round-trip form ("29.97", "30.0", "1e-05") is valid JSON.
+        if d.isFinite { out.append(contentsOf: d.description.utf8) } else { out.append(contentsOf: "null".utf8) }
     }
 
     static func appendDecimal(_ value: Int64, to out: inout [UInt8]) {

@@ -505,6 +505,58 @@ enum OpenAPIDocument {
         return [("/element/set-property", obj(["post": set])), ("/element/get-property", obj(["get": get]))]
     }
 
+    /// The web console and the snapshots it shows (Rest/Routes/ConsoleRoutes.swift).
+    private static func consolePaths() -> [(String, JSONValue)] {
+        var paths: [(String, JSONValue)] = []
+        for path in ConsoleRoutes.assets.keys.sorted() {
+            guard let asset = ConsoleRoutes.assets[path] else { continue }
+            let mediaType = String(asset.contentType.prefix { $0 != ";" })
+            let ok = obj([
+                ("description", .string("the console's \(path == "/" || path == "/ui" ? "page" : "file") (embedded in the plugin; "
+                    + "served without the token, with a strict Content-Security-Policy)")),
+                ("content", obj([(mediaType, obj(["schema": obj(["type": "string"])]))])),
+            ])
+            paths.append((path, obj(["get": obj([
+                ("operationId", .string(ConsoleRoutes.operation(path))),
+                ("summary", .string("The web console (ours)")),
+                ("tags", strings(["console"])),
+                ("security", .array([obj([:])])),
+                ("responses", obj([("200", ok)] + failures([400, 405, 500, 503]))),
+            ])])))
+        }
+        let range = SnapshotRequest.widthRange
+        let jpeg = obj([
+            ("description", .string("the stream's latest frame as JPEG, encoded on request (one encode serves every "
+                + "request for the same width for 250 ms); X-Frame-Width and X-Frame-Height give the frame's size in the "
+                + "pixels ROIs are given in")),
+            ("headers", obj([
+                ("X-Frame-Width", obj(["schema": obj(["type": "integer"])])),
+                ("X-Frame-Height", obj(["schema": obj(["type": "integer"])])),
+            ])),
+            ("content", obj(["image/jpeg": obj(["schema": obj(["type": "string", "format": "binary"])])])),
+        ])
+        var snapshot = operation(
+            "SNAPSHOT", summary: "A stream's latest frame as JPEG (ours)",
+            description: "400 names stream_id (missing, empty, longer than 256 bytes), width (not an integer from "
+                + "\(range.lowerBound) to \(range.upperBound)) or an unknown parameter; 404 unknown stream; 503 no frame "
+                + "within 2 s (a stream not playing) or encodes busy; a width over the frame's gives the frame's.",
+            tag: "stream", body: nil,
+            responses: [("200", jpeg)] + failures([400, 401, 404, 405, 409, 500, 503]))
+        if case var .object(o) = snapshot {
+            o["parameters"] = .array([
+                obj(["name": "stream_id", "in": "query", "required": true,
+                     "schema": obj(["type": "string", "minLength": 1, "maxLength": 256]),
+                     "description": "a source id or a camera_id"]),
+                obj(["name": "width", "in": "query", "required": false,
+                     "schema": integer(Int64(range.lowerBound), Int64(range.upperBound)),
+                     "description": "the picture's width (the height keeps the aspect); default the frame's"]),
+            ])
+            snapshot = .object(o)
+        }
+        paths.append(("/stream/snapshot", obj(["get": snapshot])))
+        return paths
+    }
+
     // MARK: the document
 
     private static func build() -> JSONValue {
@@ -634,6 +686,7 @@ enum OpenAPIDocument {
             ]))], required: ["info"]))] + failures(getFailures))])))
         paths.append(("/events", obj(["get": eventsOperation()])))
         paths += elementPaths()
+        paths += consolePaths()
         paths.append(("/openapi.json", obj(["get": operation(
             "GET_OPENAPI", summary: "This document", tag: "app", body: nil,
             responses: [response(200, obj([

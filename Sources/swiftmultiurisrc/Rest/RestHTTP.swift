@@ -63,6 +63,14 @@ struct RestResponse: Sendable, Equatable {
         self.headers = headers
     }
 
+    /// A 200 whose JSON body is already written (`body` stays null: routes
+    /// that build it by hand, for speed, say so).
+    static func json(_ bytes: [UInt8]) -> RestResponse {
+        var response = RestResponse(status: 200, body: .null)
+        response.text = TextBody(contentType: "application/json", bytes: bytes)
+        return response
+    }
+
     /// DeepStream 7.0+ form: {"status":"HTTP/1.1 200 OK","reason":"<operation>_SUCCESS"}
     /// plus `extra` members after those two.
     static func success(_ operation: String, extra: JSONObject = JSONObject()) -> RestResponse {
@@ -150,6 +158,33 @@ func asciiCaseInsensitiveEqual(_ a: String, _ b: String) -> Bool {
             if fx != fy { return false }
         default: return false
         }
+    }
+}
+
+/// Whether ASCII `text` contains each of two lowercase ASCII needles, with
+/// A-Z folded; nil when `text` is not ASCII (the caller then folds it as
+/// Unicode does).
+func asciiContainsFolded(_ text: String, _ first: StaticString, _ second: StaticString) -> (Bool, Bool)? {
+    var copy = text
+    return copy.withUTF8 { hay -> (Bool, Bool)? in
+        for b in hay where b >= 0x80 { return nil }
+        func contains(_ needle: StaticString) -> Bool {
+            needle.withUTF8Buffer { n in
+                guard !n.isEmpty else { return true }
+                guard hay.count >= n.count else { return false }
+                for start in 0...(hay.count - n.count) {
+                    var k = 0
+                    while k < n.count {
+                        let b = hay[start + k]
+                        if (b >= 65 && b <= 90 ? b | 0x20 : b) != n[k] { break }
+                        k += 1
+                    }
+                    if k == n.count { return true }
+                }
+                return false
+            }
+        }
+        return (contains(first), contains(second))
     }
 }
 

@@ -48,11 +48,30 @@ struct RequestPolicy: Sendable {
         return !o.isEmpty && o != "null" && corsOrigins.contains(o)
     }
 
+    /// An `Origin` naming this server as the request reached it (scheme
+    /// of the port, the Host header's name and port): a page the server
+    /// itself served. A page elsewhere cannot send such an Origin; one on a
+    /// DNS name rebound to us can, and its Host fails `hostAllowed`.
+    func isSameOrigin(_ origin: String, host: String?) -> Bool {
+        guard let host else { return false }
+        let h = restTrimmed(host).lowercased()
+        guard !h.isEmpty, hostAllowed(h) else { return false }
+        return Self.normalizedOrigin(origin) == (tls ? "https://" : "http://") + h
+    }
+
     /// A `Host` header (or the authority of an absolute-form target): the
     /// loopback names, the bound address, any IPv4 literal when bound to
     /// 0.0.0.0 (clients use the machine's address), and `allowedHosts`.
     /// Anything else is a page's DNS name pointing at us (DNS rebinding).
     func hostAllowed(_ value: String) -> Bool {
+        // What nearly every request sends ("127.0.0.1:9000", "localhost"),
+        // answered on its bytes; whatever this does not accept goes the
+        // general way below, which accepts it too.
+        Self.isLoopbackOrBound(value, boundAddress) || hostAllowedByName(value)
+    }
+
+    /// hostAllowed without its shortcut.
+    func hostAllowedByName(_ value: String) -> Bool {
         let v = restTrimmed(value).lowercased()
         guard let (host, port) = Self.splitHost(v) else { return false }
         if ["localhost", "127.0.0.1", "[::1]", boundAddress].contains(host) { return true }
@@ -63,6 +82,39 @@ struct RequestPolicy: Sendable {
         return allowedHosts.contains { entry in
             guard let (h, p) = Self.splitHost(entry) else { return false }
             return h == host && (p == nil || p == port)
+        }
+    }
+
+    /// `value` is "localhost", "127.0.0.1" or `bound` (ASCII case
+    /// folded), optionally followed by ":" and 1-5 digits: a subset of what
+    /// splitHost and the list in hostAllowed accept.
+    static func isLoopbackOrBound(_ value: String, _ bound: String) -> Bool {
+        // On contiguous bytes: generic UTF8View slices cost thousands of
+        // instructions here.
+        var value = value, bound = bound
+        return value.withUTF8 { bytes in
+            var colon = 0
+            while colon < bytes.count, bytes[colon] != UInt8(ascii: ":") { colon += 1 }
+            if colon < bytes.count {
+                let digits = bytes.count - colon - 1
+                guard digits >= 1, digits <= 5 else { return false }
+                for i in (colon + 1)..<bytes.count where bytes[i] < 48 || bytes[i] > 57 { return false }
+            }
+            func equalFolded(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+                guard colon > 0, colon == name.count else { return false }
+                for i in 0..<colon {
+                    let a = bytes[i]
+                    if a != name[i] && !((a >= 65 && a <= 90) && a | 0x20 == name[i]) { return false }
+                }
+                return true
+            }
+            let loopback: StaticString = "127.0.0.1", localhost: StaticString = "localhost"
+            if loopback.withUTF8Buffer(equalFolded) || localhost.withUTF8Buffer(equalFolded) { return true }
+            // The bound address only as an IPv4 literal (what resolve makes):
+            // other texts are left to splitHost's checks.
+            return bound.withUTF8 { b in
+                b.allSatisfy { ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: ".") } && equalFolded(b)
+            }
         }
     }
 
@@ -482,6 +534,9 @@ final class ServerCore: Sendable {
         return .length(value)
     }
 
+    /// The methods of built-in routes, made once rather than per request.
+    private static let getAndHead = ["GET", "HEAD"], postOnly = ["POST"]
+
     /// Handles one request; returns the HTTP status for civetweb's access log
     /// (1-999 means "handled").
     func handle(_ conn: OpaquePointer) -> Int {
@@ -518,16 +573,22 @@ final class ServerCore: Sendable {
         // reach a route, whatever Content-Type it picked to skip preflight.
         var cors: [RestHeader] = []
         if let origin = request.header("Origin") {
-            guard policy.originAllowed(origin) else {
+            // The console's own page (same origin: the Host it was loaded
+            // from, itself checked just below) needs no CORS entry.
+            let sameOrigin = policy.isSameOrigin(origin, host: request.header("Host"))
+            guard sameOrigin || policy.originAllowed(origin) else {
                 return send(conn, request,
                             .failure("REQUEST", status: 403,
                                      detail: "Origin: \"\(origin.prefix(100))\" is not an allowed origin (property cors-origins)"),
                             head: head, close: hasBody)
             }
-            cors = [RestHeader(name: "Access-Control-Allow-Origin", value: restTrimmed(origin)),
-                    RestHeader(name: "Vary", value: "Origin")]
+            if !sameOrigin {
+                cors = [RestHeader(name: "Access-Control-Allow-Origin", value: restTrimmed(origin)),
+                        RestHeader(name: "Vary", value: "Origin")]
+            }
         }
-        if let host = request.header("Host"), !restTrimmed(host).isEmpty, !policy.hostAllowed(host) {
+        // "Not only blanks" on bytes: what restTrimmed(host).isEmpty tells, without the copy.
+        if let host = request.header("Host"), host.utf8.contains(where: { $0 != 32 && $0 != 9 }), !policy.hostAllowed(host) {
             return send(conn, request,
                         .failure("REQUEST", status: 403,
                                  detail: "Host: \"\(host.prefix(100))\" is not a name of this server (property allowed-hosts)"),
@@ -567,19 +628,18 @@ final class ServerCore: Sendable {
         switch target {
         case let .builtIn(route):
             operation = route.operation
-            allowed = route.method == .get ? ["GET", "HEAD"] : ["POST"]
+            allowed = route.method == .get ? Self.getAndHead : Self.postOnly
         case let .streaming(route):
             operation = route.operation
-            allowed = ["GET", "HEAD"]
+            allowed = Self.getAndHead
         case let .registered(entry):
             operation = "REQUEST"
             allowed = entry.methods.map { m in (m.contains("GET") ? m.union(["HEAD"]) : m).sorted() }
         }
-        let allowList = (allowed ?? ["GET", "HEAD", "POST"]) + ["OPTIONS"]
-
         // CORS preflight (and plain OPTIONS): answered before the token,
         // which browsers never send on a preflight.
         if request.method == "OPTIONS" {
+            let allowList = (allowed ?? ["GET", "HEAD", "POST"]) + ["OPTIONS"]
             var headers = cors + [RestHeader(name: "Allow", value: allowList.joined(separator: ", "))]
             if !cors.isEmpty, request.header("Access-Control-Request-Method") != nil {
                 headers += [RestHeader(name: "Access-Control-Allow-Methods", value: allowList.joined(separator: ", ")),
@@ -594,7 +654,7 @@ final class ServerCore: Sendable {
         // load balancer) checks them without credentials, and they tell
         // nothing but YES or NO.
         var isProbe = false
-        if case let .builtIn(route) = target { isProbe = route.keepsStatusLine }
+        if case let .builtIn(route) = target { isProbe = route.keepsStatusLine || ConsoleRoutes.isPublic(route.path) }
         if let token = policy.token, !isProbe, !Self.authorized(request.header("Authorization"), token: token) {
             return send(conn, request,
                         .failure("REQUEST", status: 401, detail: "Authorization: a valid 'Bearer <token>' header is required",
@@ -643,8 +703,11 @@ final class ServerCore: Sendable {
         }
 
         let response: RestResponse
+        // What metricsRoute would find again, with two more look-ups.
+        var knownRoute: String?
         switch target {
         case let .builtIn(route):
+            knownRoute = route.path
             guard let control else {
                 return send(conn, request,
                             .failure(operation, status: 503, detail: "the element serving this API is gone"),
@@ -660,7 +723,7 @@ final class ServerCore: Sendable {
         case .streaming:
             response = .failure(operation, status: 500, detail: "streaming route reached the answer path")
         }
-        return send(conn, request, response, head: head, close: closeAfter, extra: cors)
+        return send(conn, request, response, head: head, close: closeAfter, extra: cors, metricsRoute: knownRoute)
     }
 
     /// A DeepStream route's answer as it goes out: DeepStream 9.1 sends every
@@ -727,8 +790,24 @@ final class ServerCore: Sendable {
 
     /// "/api/v1/stream/add/" -> "/stream/add": one table serves both spellings.
     static func routePath(_ requestPath: String) -> String {
-        // On UTF-8 bytes: String.count walks characters, and this runs for
-        // every request.
+        // On the contiguous UTF-8 bytes (Strings from C are native): the
+        // generic view comparisons below cost a few thousand instructions.
+        if let fast = requestPath.utf8.withContiguousStorageIfAvailable({ p -> String? in
+            var end = p.count
+            while end > 1, p[end - 1] == UInt8(ascii: "/") { end -= 1 }
+            let prefix: StaticString = "/api/v1"
+            let n = prefix.utf8CodeUnitCount
+            let startsWithPrefix = end >= n && prefix.withUTF8Buffer { pre in
+                (0..<n).allSatisfy { p[$0] == pre[$0] }
+            }
+            if startsWithPrefix && end == n { return "/" }
+            if startsWithPrefix && p[n] == UInt8(ascii: "/") {
+                return String(decoding: UnsafeBufferPointer(rebasing: p[n..<end]), as: UTF8.self)
+            }
+            return end == p.count ? nil : String(decoding: UnsafeBufferPointer(rebasing: p[0..<end]), as: UTF8.self)
+        }) {
+            return fast ?? requestPath
+        }
         let bytes = requestPath.utf8
         var end = bytes.endIndex
         while bytes.distance(from: bytes.startIndex, to: end) > 1, bytes[bytes.index(before: end)] == UInt8(ascii: "/") {
@@ -792,7 +871,7 @@ final class ServerCore: Sendable {
     /// "100 Continue" has to be written before the body is read.
     @discardableResult
     func send(_ conn: OpaquePointer, _ request: RestRequest, _ response: RestResponse, head: Bool, close: Bool,
-              extra: [RestHeader] = []) -> Int {
+              extra: [RestHeader] = [], metricsRoute knownRoute: String? = nil) -> Int {
         var status = response.status
         var body: [UInt8]
         var contentType = "application/json"
@@ -811,23 +890,29 @@ final class ServerCore: Sendable {
         // every answer: see bench P4).
         var bytes: [UInt8] = []
         bytes.reserveCapacity(body.count + 256)
-        func add(_ text: String) { bytes.append(contentsOf: text.utf8) }
-        add("HTTP/1.1 ")
+        // Constants straight from their static bytes (a String's UTF8View
+        // append costs several times more). `bytes` is passed, not
+        // captured: a captured var is checked for exclusive access at
+        // every use.
+        func add(_ bytes: inout [UInt8], _ text: String) { bytes.append(contentsOf: text.utf8) }
+        func add(_ bytes: inout [UInt8], _ text: StaticString) { JSONCodec.appendRaw(text, to: &bytes) }
+        add(&bytes, "HTTP/1.1 " as StaticString)
         JSONCodec.appendDecimal(Int64(status), to: &bytes)
-        add(" ")
-        add(HTTPStatus.text(status))
+        add(&bytes, " " as StaticString)
+        add(&bytes, HTTPStatus.text(status))
         if status != 204 {
             // RFC 9110 8.6: no Content-Length on 204.
-            add("\r\nContent-Type: ")
-            add(contentType)
-            add("\r\nContent-Length: ")
+            add(&bytes, "\r\nContent-Type: " as StaticString)
+            add(&bytes, contentType)
+            add(&bytes, "\r\nContent-Length: " as StaticString)
             JSONCodec.appendDecimal(Int64(body.count), to: &bytes)
         }
-        add("\r\nDate: ")
-        add(dateHeader.now())
-        add("\r\n")
+        add(&bytes, "\r\nDate: " as StaticString)
+        add(&bytes, dateHeader.now())
+        add(&bytes, "\r\n" as StaticString)
         var connection: String? = close ? "close" : nil
-        for h in response.headers + extra {
+        // Most answers have no extra header: no concatenated array for them.
+        for h in response.headers.isEmpty ? extra : extra.isEmpty ? response.headers : response.headers + extra {
             let name = h.name.lowercased()
             // Compare bytes: "\r\n" is one Character in Swift.
             let unsafe = (h.name + h.value).utf8.contains { $0 == 13 || $0 == 10 } || h.name.utf8.contains(58)
@@ -839,21 +924,22 @@ final class ServerCore: Sendable {
                 connection = connection ?? h.value
                 continue
             }
-            add(h.name)
-            add(": ")
-            add(h.value)
-            add("\r\n")
+            add(&bytes, h.name)
+            add(&bytes, ": ")
+            add(&bytes, h.value)
+            add(&bytes, "\r\n")
         }
-        let closing = (connection ?? (Self.clientKeepsAlive(request) ? "keep-alive" : "close")).lowercased() == "close"
+        // ASCII folding is enough: no other letter lowercases to one of "close".
+        let closing = asciiCaseInsensitiveEqual(connection ?? (Self.clientKeepsAlive(request) ? "keep-alive" : "close"), "close")
         // What we say is what happens: civetweb would otherwise keep the
         // connection (and read an unread body as the next request, or drain
         // a declared body for as long as the client keeps sending).
         if closing { mg_disable_connection_keep_alive(conn) }
-        add(closing ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n")
+        add(&bytes, closing ? "Connection: close\r\n\r\n" as StaticString : "Connection: keep-alive\r\n\r\n" as StaticString)
         if !head { bytes.append(contentsOf: body) }
         // Before the write: a client that read this answer finds it counted.
         if request.receivedAtNs != 0 {
-            restStats.record(route: metricsRoute(request.path), code: status,
+            restStats.record(route: knownRoute ?? metricsRoute(request.path), code: status,
                              seconds: Double(monotonicNs() &- request.receivedAtNs) / 1e9)
         }
         let written = bytes.withUnsafeBytes { mg_write(conn, $0.baseAddress, $0.count) }
@@ -876,9 +962,21 @@ final class ServerCore: Sendable {
     /// the client wants it and the body was consumed): HTTP/1.1 keeps alive
     /// unless the client says close; HTTP/1.0 only when asked.
     static func clientKeepsAlive(_ request: RestRequest) -> Bool {
-        let connection = request.header("Connection")?.lowercased() ?? ""
-        if connection.contains("close") { return false }
-        if connection.contains("keep-alive") { return true }
+        let connection = request.header("Connection") ?? ""
+        // ASCII values (all real ones) are searched byte by byte: String's
+        // `contains` builds a searcher per call, and the two of them were a
+        // quarter of a GET stream-info's instructions (bench P4). Others go
+        // the old way: lowercased() folds some non-ASCII letters (the Kelvin
+        // sign) into ASCII ones.
+        let closes: Bool, keeps: Bool
+        if let found = asciiContainsFolded(connection, "close", "keep-alive") {
+            (closes, keeps) = found
+        } else {
+            let lower = connection.lowercased()
+            (closes, keeps) = (lower.contains("close"), lower.contains("keep-alive"))
+        }
+        if closes { return false }
+        if keeps { return true }
         return request.httpVersion == "1.1"
     }
 }
@@ -897,7 +995,8 @@ struct RequestTarget {
     init(_ raw: String) {
         var path = raw
         authority = nil
-        for scheme in ["http://", "https://"] where raw.utf8.count >= scheme.utf8.count
+        // Origin form (every usual request) names no scheme.
+        for scheme in raw.utf8.first == UInt8(ascii: "/") ? [] : ["http://", "https://"] where raw.utf8.count >= scheme.utf8.count
             && asciiCaseInsensitiveEqual(String(raw.prefix(scheme.count)), scheme) {
             let rest = raw.dropFirst(scheme.count)
             let slash = rest.firstIndex(of: "/") ?? rest.endIndex
@@ -910,8 +1009,8 @@ struct RequestTarget {
     }
 
     static func decodeUnreserved(_ path: String) -> String {
+        guard path.utf8.contains(UInt8(ascii: "%")) else { return path }
         let bytes = Array(path.utf8)
-        guard bytes.contains(UInt8(ascii: "%")) else { return path }
         func hex(_ b: UInt8) -> UInt8? {
             switch b {
             case 48...57: b - 48

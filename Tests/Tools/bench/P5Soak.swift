@@ -2,7 +2,8 @@
 // with the leaks tracer: cycles per second, RSS growth, fd delta, leaked
 // objects (counted as Tests/swiftmultiurisrcTests/LeakTests.swift does).
 // Growth is measured after BENCH_P5_WARMUP (100) cycles, whose one-time RSS
-// (glibc's per-thread arenas) is shown on a row of its own.
+// (glibc's per-thread arenas: one per thread that allocates, REST workers and
+// sources' threads, up to 8 per core) is shown on a row of its own.
 import Foundation
 import Glibc
 
@@ -44,7 +45,7 @@ func runP5(_ ctx: BenchContext, _ results: Results) {
     results.add(Row(item: "P5", metric: "  RSS growth over the \(cycles) cycles (MB; \(fmt(growthMb * 1024 / Double(cycles), 1)) KB/cycle)",
                     ours: fmt(growthMb, 1), baseline: "-", ratio: "-",
                     target: "≤ 2 MB", holds: growthMb <= 2))
-    results.add(Row(item: "P5", metric: "  RSS taken by warm-up cycles 2-\(warmup) before them (MB; glibc arenas of source threads)",
+    results.add(Row(item: "P5", metric: "  RSS taken by warm-up cycles 2-\(warmup) before them (MB; glibc arenas of allocating threads)",
                     ours: fmt(warmupMb, 1), baseline: "-", ratio: "-", target: "-", holds: nil))
     // No baseline column: these are absolute counts, and nothing else is run to compare them with.
     results.add(Row(item: "P5", metric: "  fd delta", ours: String(fdDelta), baseline: "-",
