@@ -42,6 +42,10 @@ let package = Package(
         // "libssl.so" the plugin loads by path. Not a plugin: never under a
         // GStreamer plugin folder by this name (README, HTTPS).
         .library(name: "swiftmultiurisrc-tls", type: .dynamic, targets: ["swiftmultiurisrc-tls"]),
+        // DeepStream application config files in, a running pipeline out
+        // (README: Running DeepStream config files). Loads the plugin through
+        // the registry, so it links none of the plugin's Swift code.
+        .executable(name: "swift-multiurisrc-app", targets: ["swift-multiurisrc-app"]),
     ],
     targets: [
         systemLibrary("CGStreamer"),
@@ -51,6 +55,8 @@ let package = Package(
         systemLibrary("CGstRtspServer"),
         systemLibrary("CJansson"),
         systemLibrary("CCivetweb"),
+        // libyaml (libyaml-dev) for the app's YAML config files.
+        .systemLibrary(name: "CYaml", path: "Sources/GstSwiftBridge/CYaml", providers: [.apt(["libyaml-dev"])]),
         .target(
             name: "GstSwiftBridge",
             dependencies: ["CGStreamer", "CGstBase", "CGstVideo", "CGstApp",
@@ -88,6 +94,12 @@ let package = Package(
             path: "Sources/swiftmultiurisrc",
             swiftSettings: swiftIncludes
         ),
+        .executableTarget(
+            name: "swift-multiurisrc-app",
+            dependencies: ["GstSwiftBridge", "CYaml"],
+            path: "Sources/swift-multiurisrc-app",
+            swiftSettings: swiftIncludes
+        ),
         // Add/remove cycles in a process of their own (leak check, benchmark).
         .executableTarget(
             name: "swiftmultiurisrc-soak",
@@ -109,7 +121,8 @@ let package = Package(
         ),
         .testTarget(
             name: "swiftmultiurisrcTests",
-            dependencies: ["swiftmultiurisrc", "swiftcustomevents", "GstSwiftBridge", "swiftmultiurisrc-soak", "ChildProcess"],
+            dependencies: ["swiftmultiurisrc", "swiftcustomevents", "GstSwiftBridge", "swiftmultiurisrc-soak", "ChildProcess",
+                           "swift-multiurisrc-app"],
             path: "Tests/swiftmultiurisrcTests",
             swiftSettings: swiftIncludes
         ),

@@ -3,13 +3,14 @@
 # runs swiftmultiurisrc-bench (P1-P8, C1-C2, each against its baseline in the same run) and prints
 # the table. Not part of the test run. Every wait is bounded; only 127.0.0.1 is used.
 #
-#   bash scripts/benchmark.sh [--only P1,P2,P3,P4,P5,P6,P7,P8,R1,R2,C1,C2]
+#   bash scripts/benchmark.sh [--only P1,P2,P3,P4,P5,P6,P7,P8,R1,R2,C1,C2,A1]
 #
 # Environment: BENCH_P1_REQUESTS, BENCH_P2_RUNS, BENCH_P3_SOURCES, BENCH_P3_SECONDS (10),
 # BENCH_P3_RUNS (5), BENCH_P4_SECONDS (6), BENCH_P4_CLIENTS, BENCH_P5_CYCLES (1000),
 # BENCH_P5_WARMUP (100), BENCH_P6_MAX (32), BENCH_P6_SECONDS (5), BENCH_P6_BUDGET (180), BENCH_P7_CLIENTS (100),
 # BENCH_P7_STREAMS (16), BENCH_P7_SECONDS (6), BENCH_P8_STREAMS (64), BENCH_P8_SECONDS (12), BENCH_P8_SCRAPES_PER_S (10),
 # BENCH_C1_REQUESTS (40), BENCH_C2_STREAMS (16), BENCH_C2_CLIENTS (10), BENCH_C2_SECONDS (24),
+# BENCH_A1_SOURCES (16), BENCH_A1_SECONDS (10), BENCH_A1_RUNS (7),
 # BENCH_FUZZ_SECONDS (60), KEEP_TMP=1 keeps the clip and the registry,
 # BENCH_SCRATCH (.build-bench) is SwiftPM's scratch path, BENCH_RESULTS_DIR (benchmarks/results)
 # where each run's raw output is kept. Exits non-zero when a target is missed.
@@ -31,7 +32,7 @@ export PATH="/opt/swift/usr/bin:$PATH"
 log() { printf '[benchmark] %s\n' "$*" >&2; }
 
 log "building release tools (scratch path $scratch)"
-for product in gstswiftmultiurisrc swiftmultiurisrc-soak swiftmultiurisrc-bench; do
+for product in gstswiftmultiurisrc swiftmultiurisrc-soak swiftmultiurisrc-bench swift-multiurisrc-app; do
   timeout -k 10 1200 swift build -c release --scratch-path "$scratch" --product "$product" >&2
 done
 bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)"
@@ -58,7 +59,7 @@ demo_gst_env "$tmp" "$plugins"
 demo_check_element
 
 args=(--clip "$tmp/bench-clip.mp4" --soak "$bin/swiftmultiurisrc-soak" --plugin-dir "$plugins"
-      --registry "$GST_REGISTRY")
+      --registry "$GST_REGISTRY" --app "$bin/swift-multiurisrc-app")
 [ -n "$only" ] && args+=(--only "$only")
 # The raw output of every run (table and progress) goes to benchmarks/results/, with the date,
 # the commit and the machine, so that a table the README quotes can be traced to its run.

@@ -456,6 +456,28 @@ meson_check() {
 
   check_plugin_loads meson-install "$mprefix/$libdir/gstreamer-1.0" || return 1
 
+  # The installed app runs a config on the installed plugin, in a clean environment: a 1 s
+  # clip, not live, so it ends by itself at EOS with exit 0.
+  local app="$mprefix/$(meson introspect --buildoptions "$mbuild" | python3 -c \
+    'import json,sys; print({o["name"]: o["value"] for o in json.load(sys.stdin)}["bindir"])')/swift-multiurisrc-app"
+  [ -x "$app" ] || { echo "MISSING: $app" >&2; return 1; }
+  echo "installed: $app"
+  timeout -k 5 60 gst-launch-1.0 -q videotestsrc num-buffers=30 ! video/x-raw,width=160,height=120,framerate=30/1 \
+    ! x264enc speed-preset=ultrafast ! h264parse ! mp4mux ! filesink location="$tmp/app-clip.mp4" </dev/null \
+    || { echo "run-tests: could not make the app's clip" >&2; return 1; }
+  printf '[source-list]\nlist=file://%s\nuse-nvmultiurisrcbin=1\nhttp-port=0\n[source-attr-all]\nenable=1\n[application]\nenable-perf-measurement=1\nperf-measurement-interval-sec=1\n[sink0]\nenable=1\ntype=1\n' \
+    "$tmp/app-clip.mp4" >"$tmp/app-config.txt"
+  echo "\$ env -i ... swift-multiurisrc-app -c <1 s clip, fakesink>"
+  local app_out
+  if ! app_out="$(env -i PATH="$clean_path" HOME="$clean_home" GST_PLUGIN_PATH="$mprefix/$libdir/gstreamer-1.0" \
+      GST_REGISTRY="$tmp/registry-meson-install.bin" timeout -k 5 60 "$app" -c "$tmp/app-config.txt" 2>&1 </dev/null)" \
+      || ! grep -q "App run successful" <<<"$app_out"; then
+    echo "$app_out" | tail -n 20
+    echo "run-tests: the installed swift-multiurisrc-app did not run its config to EOS" >&2
+    return 1
+  fi
+  echo "installed app ran its config: $(grep -c 'new stream added' <<<"$app_out") stream, exit 0"
+
   # The installed plugin finds the installed TLS shim: given a file that is no certificate,
   # its start must fail on the file (read by the shim), not on a missing shim.
   printf 'not a certificate\n' >"$tmp/not-a-certificate.pem"

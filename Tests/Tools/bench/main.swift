@@ -13,6 +13,7 @@
 // BENCH_P8_STREAMS (64), BENCH_P8_SECONDS (12), BENCH_P8_SCRAPES_PER_S (10).
 // BENCH_R1_OUTPUTS (8), BENCH_R1_SECONDS (10), BENCH_R1_RUNS (3), BENCH_R2_RUNS (20).
 // BENCH_C1_REQUESTS (40), BENCH_C2_STREAMS (16), BENCH_C2_CLIENTS (10), BENCH_C2_SECONDS (24).
+// BENCH_A1_SOURCES (16), BENCH_A1_SECONDS (10), BENCH_A1_RUNS (7); A1 needs --app <swift-multiurisrc-app>.
 import CGStreamer
 import Foundation
 import Glibc
@@ -24,6 +25,8 @@ struct BenchContext {
     var soakPath: String
     var pluginDir: String
     var registry: String
+    /// swift-multiurisrc-app (--app), for A1.
+    var appPath: String? = nil
 }
 
 func usage() -> Never {
@@ -41,8 +44,9 @@ guard FileManager.default.fileExists(atPath: clip) else { fail("no clip at \(cli
 let absoluteClip = URL(fileURLWithPath: clip).standardizedFileURL
 let context = BenchContext(clipPath: absoluteClip.path, clipURI: absoluteClip.absoluteString,
                            soakPath: soak, pluginDir: pluginDir,
-                           registry: options["registry"] ?? NSTemporaryDirectory() + "/bench-registry-\(getpid()).bin")
-let only = Set((options["only"] ?? "P1,P2,P3,P4,P5,P6,P7,P8,R1,R2,C1,C2").uppercased().split(separator: ",").map(String.init))
+                           registry: options["registry"] ?? NSTemporaryDirectory() + "/bench-registry-\(getpid()).bin",
+                           appPath: options["app"])
+let only = Set((options["only"] ?? "P1,P2,P3,P4,P5,P6,P7,P8,R1,R2,C1,C2,A1").uppercased().split(separator: ",").map(String.init))
 
 gst_init(nil, nil)
 guard gsb_register_static_plugin() != 0 else { fail("plugin registration failed") }
@@ -52,6 +56,7 @@ let phases: [(String, (BenchContext, Results) -> Void)] = [
     ("P1", runP1), ("P2", runP2), ("P4", runP4), ("P7", runP7), ("P8", runP8), ("P5", runP5), ("P3", runP3), ("P6", runP6),
     ("R1", runR1), ("R2", runR2),
     ("C1", runC1), ("C2", runC2),
+    ("A1", runA1),
 ]
 let begin = nowUs()
 for (name, phase) in phases where only.contains(name) {
