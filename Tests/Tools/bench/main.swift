@@ -11,7 +11,8 @@
 // BENCH_P6_MAX (32), BENCH_P6_SECONDS (5), BENCH_P6_BUDGET (180 s),
 // BENCH_P7_CLIENTS (100), BENCH_P7_STREAMS (16), BENCH_P7_SECONDS (6).
 // BENCH_P8_STREAMS (64), BENCH_P8_SECONDS (12), BENCH_P8_SCRAPES_PER_S (10).
-// BENCH_R1_OUTPUTS (8), BENCH_R1_SECONDS (10), BENCH_R1_RUNS (3), BENCH_R2_RUNS (20).
+// BENCH_R1_OUTPUTS (8), BENCH_R1_SECONDS (10), BENCH_R1_RUNS (3), BENCH_R2_RUNS (20),
+// BENCH_R3_MAX (16), BENCH_R3_SECONDS (4), BENCH_R3_BUDGET (120 s).
 import CGStreamer
 import Foundation
 import Glibc
@@ -41,7 +42,7 @@ let absoluteClip = URL(fileURLWithPath: clip).standardizedFileURL
 let context = BenchContext(clipPath: absoluteClip.path, clipURI: absoluteClip.absoluteString,
                            soakPath: soak, pluginDir: pluginDir,
                            registry: options["registry"] ?? NSTemporaryDirectory() + "/bench-registry-\(getpid()).bin")
-let only = Set((options["only"] ?? "P1,P2,P3,P4,P5,P6,P7,P8,R1,R2").uppercased().split(separator: ",").map(String.init))
+let only = Set((options["only"] ?? "P1,P2,P3,P4,P5,P6,P7,P8,R1,R2,R3").uppercased().split(separator: ",").map(String.init))
 
 gst_init(nil, nil)
 guard gsb_register_static_plugin() != 0 else { fail("plugin registration failed") }
@@ -49,7 +50,7 @@ guard gsb_register_static_plugin() != 0 else { fail("plugin registration failed"
 let results = Results()
 let phases: [(String, (BenchContext, Results) -> Void)] = [
     ("P1", runP1), ("P2", runP2), ("P4", runP4), ("P7", runP7), ("P8", runP8), ("P5", runP5), ("P3", runP3), ("P6", runP6),
-    ("R1", runR1), ("R2", runR2),
+    ("R1", runR1), ("R2", runR2), ("R3", runR3),
 ]
 let begin = nowUs()
 for (name, phase) in phases where only.contains(name) {
