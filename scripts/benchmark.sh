@@ -3,12 +3,14 @@
 # runs swiftmultiurisrc-bench (P1-P8, C1-C2, each against its baseline in the same run) and prints
 # the table. Not part of the test run. Every wait is bounded; only 127.0.0.1 is used.
 #
-#   bash scripts/benchmark.sh [--only P1,P2,P3,P4,P5,P6,P7,P8,R1,R2,C1,C2,A1]
+#   bash scripts/benchmark.sh [--only P1,P2,P3,P4,P5,P6,P7,P8,R1,R2,R3,C1,C2,A1]
 #
 # Environment: BENCH_P1_REQUESTS, BENCH_P2_RUNS, BENCH_P3_SOURCES, BENCH_P3_SECONDS (10),
 # BENCH_P3_RUNS (5), BENCH_P4_SECONDS (6), BENCH_P4_CLIENTS, BENCH_P5_CYCLES (1000),
 # BENCH_P5_WARMUP (100), BENCH_P6_MAX (32), BENCH_P6_SECONDS (5), BENCH_P6_BUDGET (180), BENCH_P7_CLIENTS (100),
 # BENCH_P7_STREAMS (16), BENCH_P7_SECONDS (6), BENCH_P8_STREAMS (64), BENCH_P8_SECONDS (12), BENCH_P8_SCRAPES_PER_S (10),
+# BENCH_R1_OUTPUTS (8), BENCH_R1_SECONDS (10), BENCH_R1_RUNS (3), BENCH_R2_RUNS (20),
+# BENCH_R3_MAX (16), BENCH_R3_SECONDS (4), BENCH_R3_BUDGET (120),
 # BENCH_C1_REQUESTS (40), BENCH_C2_STREAMS (16), BENCH_C2_CLIENTS (10), BENCH_C2_SECONDS (24),
 # BENCH_A1_SOURCES (16), BENCH_A1_SECONDS (10), BENCH_A1_RUNS (7),
 # BENCH_FUZZ_SECONDS (60), KEEP_TMP=1 keeps the clip and the registry,

@@ -1,6 +1,7 @@
 import CGStreamer
 import ChildProcess
 import Dispatch
+import Foundation
 import GstSwiftBridge
 import Glibc
 import Synchronization
@@ -290,6 +291,63 @@ extension PipelineSuites {
             s.pipeline.stop()
         }
 
+        @Test func aSourceThatFailsShowsErrorWhileTheOthersPlayAndDeletes() throws {
+            let s = try Self.service("idle-ttl-secs=0")
+            let (status0, _) = try Self.request(s, #"{"url":"\#(TestMedia.h264(pattern: "ball", frames: 60))"}"#)
+            #expect(status0 == 200)
+            let viewer = RtspViewer("rtsp://127.0.0.1:\(s.rtspPort)/s0")
+            #expect(viewer.pull(untilFrames: 10, ms: 10_000))
+            // A missing file is refused up front, nothing is listed.
+            let (missing, refused) = try Self.request(s, #"{"url":"file:///nonexistent-\#(getpid()).mp4"}"#)
+            #expect(missing == 400 && string(refused["error"]) == "invalid_param", "\(refused)")
+            #expect(try Self.streams(s).count == 1)
+            // A file that is there but no media: accepted, the source then fails on its own.
+            let junk = "/tmp/swiftmultiurisrc-junk-\(getpid()).mp4"
+            let bytes = Array(String(repeating: "not a video ", count: 400).utf8)
+            #expect(FileManager.default.createFile(atPath: junk, contents: Data(bytes)))
+            defer { unlink(junk) }
+            let (status1, bad) = try Self.request(s, #"{"url":"file://\#(junk)","label":"gone"}"#)
+            #expect(status1 == 200 && integer(bad["streamId"]) == 1, "\(bad)")
+            #expect(waitUntil(ms: 5_000) { string((try? Self.streams(s))?[1]?["state"]) == "error" },
+                    "\((try? Self.streams(s))?[1].map { "\($0)" } ?? "not listed")")
+            let listed = try Self.streams(s)
+            #expect(string(listed[0]?["state"]) == "ready" && string(listed[1]?["label"]) == "gone", "\(listed)")
+            // Stream 0 plays on, its own picture.
+            #expect(viewer.pull(untilFrames: viewer.frames + 15, ms: 5_000))
+            #expect(viewer.cornerBrightness < 60)
+            let deleted = try s.http.request("DELETE", "/deleteStream/1")
+            #expect(deleted.status == 200 && jsonObject(deleted) == JSONObject(["deleted": 1]), "\(deleted.text)")
+            #expect(try Self.streams(s)[1] == nil)
+            #expect(try s.http.request("DELETE", "/deleteStream/1").status == 404)
+            #expect(viewer.pull(untilFrames: viewer.frames + 5, ms: 3_000))
+            viewer.stop()
+            s.pipeline.stop()
+        }
+
+        @Test func iframeIntervalOverTheBinsRouteChangesThatStreamsEncoder() throws {
+            let s = try Self.service("idle-ttl-secs=0")
+            let (status, _) = try Self.request(s, #"{"url":"\#(TestMedia.h264(pattern: "ball", frames: 60))"}"#)
+            #expect(status == 200)
+            let viewer = RtspViewer("rtsp://127.0.0.1:\(s.rtspPort)/s0")
+            #expect(viewer.pull(untilFrames: 5, ms: 10_000))
+            // Frames between key frames as they leave whichever encoder s0 has.
+            var gaps = try KeyFrameGaps(#require(s.pipeline.element("s0-enc")))
+            // Positive control: the default interval (30) shows first.
+            #expect(waitUntil(ms: 5_000) { gaps.gaps.contains(30) }, "\(gaps.gaps)")
+            let r = try s.http.post("/api/v1/enc/iframe-interval", #"{"stream":{"stream_id":"0","iframeinterval":10}}"#)
+            #expect(r.status == 200, "\(r.text)")
+            #expect(waitUntil(ms: 3_000) { s.pipeline.element("s0-enc").map { gsb_object_get_uint($0, "key-int-max") } == 10 })
+            // Count again at the encoder that now runs: every gap is at most 10.
+            gaps = try KeyFrameGaps(#require(s.pipeline.element("s0-enc")))
+            #expect(waitUntil(ms: 5_000) { gaps.gaps.count >= 4 }, "\(gaps.gaps)")
+            #expect(gaps.gaps.allSatisfy { $0 <= 10 }, "\(gaps.gaps)")
+            #expect(viewer.pull(untilFrames: viewer.frames + 20, ms: 5_000), "the client plays on")
+            viewer.stop()
+            s.pipeline.drain()
+            #expect(s.pipeline.errors.isEmpty, "\(s.pipeline.errors.map { $0.text ?? "" })")
+            s.pipeline.stop()
+        }
+
         @Test func noEncoderIsAnInternalErrorAndABusyRtspPortAnElementError() throws {
             let s = try Self.service("encoders=no-such-encoder")
             let (code, answer) = try Self.request(s, #"{"url":"\#(TestMedia.h264(pattern: "ball", frames: 60))"}"#)
@@ -303,5 +361,33 @@ extension PipelineSuites {
             p.stop()
             s.pipeline.stop()
         }
+    }
+}
+
+/// Frames from one key frame to the next at an encoder's src pad (from the
+/// first key frame the probe sees); the probe lives as long as the pad.
+final class KeyFrameGaps: Sendable {
+    private let state = Mutex<(sinceKey: Int, gaps: [Int])>((-1, []))
+    var gaps: [Int] { state.withLock { $0.gaps } }
+
+    init(_ encoder: UnsafeMutablePointer<GstElement>) {
+        guard let pad = gst_element_get_static_pad(encoder, "src") else { return }
+        gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, { _, info, data in
+            guard let info, let data, let buffer = gsb_probe_info_buffer(info) else { return GST_PAD_PROBE_OK }
+            let key = gst_buffer_has_flags(buffer, GST_BUFFER_FLAG_DELTA_UNIT) == 0
+            Unmanaged<KeyFrameGaps>.fromOpaque(data).takeUnretainedValue().state.withLock { g in
+                if key {
+                    if g.sinceKey >= 0 { g.gaps.append(g.sinceKey) }
+                    g.sinceKey = 1
+                } else if g.sinceKey >= 0 {
+                    g.sinceKey += 1
+                }
+            }
+            return GST_PAD_PROBE_OK
+        }, Unmanaged.passRetained(self).toOpaque(), { data in
+            guard let data else { return }
+            Unmanaged<KeyFrameGaps>.fromOpaque(data).release()
+        })
+        gst_object_unref(UnsafeMutableRawPointer(pad))
     }
 }

@@ -19,7 +19,12 @@ import swiftcustomevents
 /// faster than its source's frame rate; they are async=false because they
 /// join a pipeline that is already playing.
 ///
-/// Lock order: `feeds` only; never held while calling into GStreamer.
+/// An encoder property the encoder takes only while stopped (x264enc's
+/// key-int-max) is applied by swapping in a new encoder with it, while the
+/// stream is held at videoconvert's src pad.
+///
+/// Lock order: `feeds` and `parts`, never one inside the other; neither is
+/// held while calling into GStreamer.
 final class RtspOutBranch: @unchecked Sendable {
     // @unchecked: the element pointers are set in init and released in
     // deinit; mutable state is in `feeds` and the atomics.
@@ -30,9 +35,15 @@ final class RtspOutBranch: @unchecked Sendable {
     let id: UInt32
     let encoder: EncoderPolicy.Choice
     let path: String
-    /// Every element of the branch, upstream first (owned references).
-    let elements: [ObjectRef<GstElement>]
-    let encoderElement: ObjectRef<GstElement>
+    /// Every element of the branch, upstream first (owned references); the
+    /// encoder (index 2) is replaced when enc/iframe-interval needs it.
+    private let parts: Mutex<[ObjectRef<GstElement>]>
+    var elements: [ObjectRef<GstElement>] { parts.withLock { $0 } }
+    var encoderElement: ObjectRef<GstElement> { parts.withLock { $0[2] } }
+    /// What a replacement encoder is made with: the settings in force now.
+    private let bitrate: Atomic<UInt32>
+    private let keyInterval: Atomic<UInt32>
+    private let x264Threads: UInt32
     let queue: ObjectRef<GstElement>
     let factory: ObjectRef<GstRTSPMediaFactory>
     /// Access units that left the encoder (0: the stream is still starting).
@@ -107,11 +118,8 @@ final class RtspOutBranch: @unchecked Sendable {
         let convert = try make("videoconvert", "convert")
         let enc = try make(p.choice.factory, "enc")
         let s = p.settings
-        for (name, value) in EncoderSettings.initial(factory: p.choice.factory, bitrate: s.bitrate,
-                                                     keyInterval: s.iframeInterval, x264Threads: s.x264Threads)
-            where gsb_object_has_property(enc, name) != 0 {
-            gsb_object_set_from_string(enc, name, value)
-        }
+        Self.configure(encoder: enc, factory: p.choice.factory, bitrate: s.bitrate,
+                       keyInterval: s.iframeInterval, x264Threads: s.x264Threads)
         let parse = try make("h264parse", "parse")
         // SPS/PPS with every key frame: a late joiner needs nothing else.
         gsb_object_set_int(parse, "config-interval", -1)
@@ -140,8 +148,10 @@ final class RtspOutBranch: @unchecked Sendable {
             gsb_object_set_bool(udpSink, "async", 0)
             udp = [udpQueue, pay, udpSink]
         }
-        elements = made.map { ObjectRef($0) }
-        encoderElement = ObjectRef(enc)
+        parts = Mutex(made.map { ObjectRef($0) })
+        bitrate = Atomic(s.bitrate)
+        keyInterval = Atomic(s.iframeInterval)
+        x264Threads = s.x264Threads
         self.queue = ObjectRef(queue)
         _ = (convert, parse, tee, rtspQueue, udp)
 
@@ -157,9 +167,18 @@ final class RtspOutBranch: @unchecked Sendable {
         Self.alive.add(1, ordering: .relaxed)
     }
 
+    private static func configure(encoder enc: UnsafeMutablePointer<GstElement>, factory: String, bitrate: UInt32,
+                                  keyInterval: UInt32, x264Threads: UInt32) {
+        for (name, value) in EncoderSettings.initial(factory: factory, bitrate: bitrate,
+                                                     keyInterval: keyInterval, x264Threads: x264Threads)
+            where gsb_object_has_property(enc, name) != 0 {
+            gsb_object_set_from_string(enc, name, value)
+        }
+    }
+
     deinit {
         Self.alive.subtract(1, ordering: .relaxed)
-        for e in elements { gst_object_unref(e.raw) }
+        for e in parts.withLock({ $0 }) { gst_object_unref(e.raw) }
         g_object_unref(UnsafeMutableRawPointer(factory.ptr))
         feeds.withLock { list in
             for f in list {
@@ -376,6 +395,51 @@ final class RtspOutBranch: @unchecked Sendable {
         }
     }
 
+    // MARK: encoder replacement
+
+    /// Holds the stream at videoconvert's src pad and swaps the encoder
+    /// there (the probe runs on the branch queue's streaming thread, with
+    /// nothing inside the encoder). Runs once data comes: a stalled stream
+    /// takes the new interval when it moves again.
+    private func replaceEncoderAtNextBuffer() {
+        guard let convertSrc = gst_element_get_static_pad(elements[1].ptr, "src") else { return }
+        gst_pad_add_probe(convertSrc, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, { _, _, data in
+            WeakBranch.from(data)?.swapEncoder()
+            return GST_PAD_PROBE_REMOVE
+        }, weakPointer(), WeakBranch.destroyNotify)
+        gst_object_unref(UnsafeMutableRawPointer(convertSrc))
+    }
+
+    /// Unlinks, stops and removes the encoder; a new one with the settings
+    /// in force takes its name and place. The blocked buffer then passes,
+    /// its caps and segment first (a new link re-sends sticky events).
+    private func swapEncoder() {
+        guard !detached.load(ordering: .acquiring) else { return }
+        let (convert, old, parse) = parts.withLock { ($0[1], $0[2], $0[3]) }
+        guard let binRaw = gsb_object_parent(old.raw),
+              let next = makeElement(encoder.factory, name: "s\(id)-enc-next") else {
+            rtspOutLog.warning(nil, "\(path): no new \(encoder.factory) for the key frame interval")
+            return
+        }
+        gst_object_ref_sink(UnsafeMutableRawPointer(next))
+        Self.configure(encoder: next, factory: encoder.factory, bitrate: bitrate.load(ordering: .relaxed),
+                       keyInterval: keyInterval.load(ordering: .relaxed), x264Threads: x264Threads)
+        let bin = cast(binRaw, to: GstBin.self)
+        gst_element_unlink(convert.ptr, old.ptr)
+        gst_element_unlink(old.ptr, parse.ptr)
+        gst_element_set_state(old.ptr, GST_STATE_NULL)
+        gst_bin_remove(bin, old.ptr)
+        _ = gst_object_set_name(cast(next, to: GstObject.self), "s\(id)-enc")
+        gst_bin_add(bin, next)
+        if gst_element_link(convert.ptr, next) == 0 || gst_element_link(next, parse.ptr) == 0 {
+            rtspOutLog.warning(nil, "\(path): the new encoder does not link")
+        }
+        _ = gst_element_sync_state_with_parent(next)
+        parts.withLock { $0[2] = ObjectRef(next) }
+        gst_object_unref(old.raw)
+        rtspOutLog.info(nil, "\(path): key frame interval \(keyInterval.load(ordering: .relaxed)) (new \(encoder.factory))")
+    }
+
     // MARK: enc/* events
 
     /// DeepStream's encoder events that reach this branch change its
@@ -399,6 +463,7 @@ final class RtspOutBranch: @unchecked Sendable {
         let enc = encoderElement.ptr
         switch control {
         case let .encBitrate(_, bitrate):
+            self.bitrate.store(UInt32(clamping: bitrate), ordering: .relaxed)
             for (name, value) in EncoderSettings.bitrateProperty(factory: encoder.factory, bitrate: bitrate)
                 where gsb_object_has_property(enc, name) != 0 {
                 gsb_object_set_from_string(enc, name, value)
@@ -411,11 +476,20 @@ final class RtspOutBranch: @unchecked Sendable {
             }
         case let .encIframeInterval(_, interval):
             guard interval > 0 else { return }
-            for (name, value) in EncoderSettings.keyIntervalProperty(factory: encoder.factory, interval: interval)
-                where gsb_object_has_property(enc, name) != 0 {
-                gsb_object_set_from_string(enc, name, value)
+            keyInterval.store(interval, ordering: .relaxed)
+            let properties = EncoderSettings.keyIntervalProperty(factory: encoder.factory, interval: interval)
+                .filter { gsb_object_has_property(enc, $0.name) != 0 }
+            // A property the encoder refuses while playing (x264enc's
+            // key-int-max: the set would only log a warning) needs a new encoder.
+            let takesItNow = properties.allSatisfy { p in
+                gsb_object_find_property(UnsafeMutableRawPointer(enc), p.name).map { gsb_param_spec_mutable_state($0) == GST_STATE_PLAYING } ?? false
             }
-            rtspOutLog.info(nil, "\(path): key frame interval \(interval)")
+            if takesItNow || gsb_element_current_state(enc) != GST_STATE_PLAYING && gsb_element_current_state(enc) != GST_STATE_PAUSED {
+                for (name, value) in properties { gsb_object_set_from_string(enc, name, value) }
+                rtspOutLog.info(nil, "\(path): key frame interval \(interval)")
+            } else {
+                replaceEncoderAtNextBuffer()
+            }
         default:
             break
         }

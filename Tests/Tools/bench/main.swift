@@ -11,7 +11,8 @@
 // BENCH_P6_MAX (32), BENCH_P6_SECONDS (5), BENCH_P6_BUDGET (180 s),
 // BENCH_P7_CLIENTS (100), BENCH_P7_STREAMS (16), BENCH_P7_SECONDS (6).
 // BENCH_P8_STREAMS (64), BENCH_P8_SECONDS (12), BENCH_P8_SCRAPES_PER_S (10).
-// BENCH_R1_OUTPUTS (8), BENCH_R1_SECONDS (10), BENCH_R1_RUNS (3), BENCH_R2_RUNS (20).
+// BENCH_R1_OUTPUTS (8), BENCH_R1_SECONDS (10), BENCH_R1_RUNS (3), BENCH_R2_RUNS (20),
+// BENCH_R3_MAX (16), BENCH_R3_SECONDS (4), BENCH_R3_BUDGET (120 s).
 // BENCH_C1_REQUESTS (40), BENCH_C2_STREAMS (16), BENCH_C2_CLIENTS (10), BENCH_C2_SECONDS (24).
 // BENCH_A1_SOURCES (16), BENCH_A1_SECONDS (10), BENCH_A1_RUNS (7); A1 needs --app <swift-multiurisrc-app>.
 import CGStreamer
@@ -46,7 +47,7 @@ let context = BenchContext(clipPath: absoluteClip.path, clipURI: absoluteClip.ab
                            soakPath: soak, pluginDir: pluginDir,
                            registry: options["registry"] ?? NSTemporaryDirectory() + "/bench-registry-\(getpid()).bin",
                            appPath: options["app"])
-let only = Set((options["only"] ?? "P1,P2,P3,P4,P5,P6,P7,P8,R1,R2,C1,C2,A1").uppercased().split(separator: ",").map(String.init))
+let only = Set((options["only"] ?? "P1,P2,P3,P4,P5,P6,P7,P8,R1,R2,R3,C1,C2,A1").uppercased().split(separator: ",").map(String.init))
 
 gst_init(nil, nil)
 guard gsb_register_static_plugin() != 0 else { fail("plugin registration failed") }
@@ -54,7 +55,7 @@ guard gsb_register_static_plugin() != 0 else { fail("plugin registration failed"
 let results = Results()
 let phases: [(String, (BenchContext, Results) -> Void)] = [
     ("P1", runP1), ("P2", runP2), ("P4", runP4), ("P7", runP7), ("P8", runP8), ("P5", runP5), ("P3", runP3), ("P6", runP6),
-    ("R1", runR1), ("R2", runR2),
+    ("R1", runR1), ("R2", runR2), ("R3", runR3),
     ("C1", runC1), ("C2", runC2),
     ("A1", runA1),
 ]

@@ -144,7 +144,8 @@ func descriptorKinds() -> [String: Int] {
         let n = readlink("/proc/self/fd/\(name)", &target, target.count - 1)
         guard n > 0 else { continue }
         target[n] = 0
-        let text = String(decoding: target.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // The link text is the n bytes readlink wrote (not NUL-terminated by it).
+        let text = String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         kinds[text.hasPrefix("anon_inode") ? text : (text.split(separator: ":").first.map(String.init) ?? text), default: 0] += 1
     }
     return kinds
