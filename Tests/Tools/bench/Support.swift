@@ -170,7 +170,7 @@ struct ChildResult {
     var timedOut: Bool       // had to be stopped by a signal we sent after the limit
     var seconds: Double      // wall time
     var cpuSeconds: Double   // user + system, from wait4
-    var maxRssKb: Int        // ru_maxrss
+    var maxRssKb: Int        // peak RSS of the child's own program (VmHWM), see runChild
     var stdout: String
     var stderr: String
 }
@@ -178,7 +178,11 @@ struct ChildResult {
 /// Spawns `argv` (PATH lookup) with `environment` added to ours, output to
 /// temporary files. After `stopAfter` seconds (if given) sends `stopSignal`;
 /// after `limit` seconds in all escalates SIGINT → SIGTERM → SIGKILL, 10 s
-/// apart. Resource usage is the child's own, from wait4.
+/// apart. CPU is the child's own, from wait4. Peak RSS is the largest VmHWM
+/// read from /proc/<pid>/status while the child runs: wait4's ru_maxrss also
+/// counts what the process held before exec, and posix_spawn's child shares
+/// this (large) benchmark process's memory until then, so it floored every
+/// child at our own RSS.
 func runChild(_ argv: [String], environment: [String: String] = [:], stopAfter: Double? = nil,
               stopSignal: Int32 = SIGINT, limit: Double, keepOutput: Int = 200_000) -> ChildResult {
     var env = ProcessInfo.processInfo.environment
@@ -207,7 +211,9 @@ func runChild(_ argv: [String], environment: [String: String] = [:], stopAfter: 
     var usage = rusage()
     var sent: [Int32] = []
     var lastSignalAt = start
+    var peakKb = 0
     while true {
+        peakKb = max(peakKb, highWaterRssKb(pid) ?? 0)
         let r = wait4(pid, &status, WNOHANG, &usage)
         if r == pid { break }
         if r < 0 && errno != EINTR { fail("wait4: \(String(cString: strerror(errno)))") }
@@ -231,5 +237,15 @@ func runChild(_ argv: [String], environment: [String: String] = [:], stopAfter: 
         + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     let timedOut = sent.contains { $0 != stopSignal } || (stopAfter == nil && !sent.isEmpty)
     return ChildResult(status: code, timedOut: timedOut, seconds: seconds, cpuSeconds: cpu,
-                       maxRssKb: usage.ru_maxrss, stdout: tail(outPath), stderr: tail(errPath))
+                       maxRssKb: peakKb > 0 ? peakKb : usage.ru_maxrss, stdout: tail(outPath), stderr: tail(errPath))
+}
+
+/// VmHWM (kB) of a running process: the peak resident size of its current
+/// program image. nil once it is gone or the line is missing.
+func highWaterRssKb(_ pid: pid_t) -> Int? {
+    guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/status") else { return nil }
+    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return Int(line.dropFirst(6).split(separator: " ").first ?? "")
+    }
+    return nil
 }
