@@ -291,6 +291,54 @@ extension PipelineSuites {
             s.pipeline.stop()
         }
 
+        /// Hostile clients on the Control API: a deep and a huge body, a page
+        /// of another origin, four clients requesting at once and then racing
+        /// to delete one id. Every answer is a refusal or one winner, ids stay
+        /// distinct, and the stream that was playing plays on.
+        @Test func hostileClientsOnTheControlApiLoseNothing() throws {
+            let s = try Self.service("idle-ttl-secs=0")
+            let clip = TestMedia.h264(pattern: "ball", frames: 60)
+            let (first, _) = try Self.request(s, #"{"url":"\#(clip)"}"#)
+            #expect(first == 200)
+            let viewer = RtspViewer("rtsp://127.0.0.1:\(s.rtspPort)/s0")
+            #expect(viewer.pull(untilFrames: 10, ms: 10_000))
+
+            let deep = try s.http.post("/requestStream", String(repeating: "[", count: 10_000), contentType: "application/json")
+            #expect(deep.status == 400, "\(deep.status) \(deep.text.prefix(200))")
+            let huge = try s.http.post("/requestStream", #"{"url":""# + String(repeating: "a", count: 2_000_000) + #""}"#,
+                                       contentType: "application/json")
+            #expect(huge.status == 413 || huge.status == 400, "\(huge.status)")
+            let foreign = try s.http.request("POST", "/requestStream", body: Array(#"{"url":"\#(clip)"}"#.utf8),
+                                             headers: [("Content-Type", "application/json"), ("Origin", "http://evil.example")])
+            #expect(foreign.status == 403, "\(foreign.status)")
+            #expect(try Self.streams(s).count == 1)
+
+            let port = s.http.port
+            let ids = Mutex<[Int64]>([])
+            runOnThreads(4) { _ in
+                let http = HTTPClient(port: port, timeoutMs: 20_000)
+                if let r = try? http.post("/requestStream", #"{"url":"\#(clip)"}"#, contentType: "application/json"),
+                   r.status == 200, let id = integer(jsonObject(r)["streamId"]) {
+                    ids.withLock { $0.append(id) }
+                }
+            }
+            let got = ids.withLock { $0 }
+            #expect(got.count == 4 && Set(got).count == 4 && !got.contains(0), "\(got)")
+            let codes = Mutex<[Int]>([])
+            runOnThreads(4) { _ in
+                let http = HTTPClient(port: port, timeoutMs: 20_000)
+                let status = (try? http.request("DELETE", "/deleteStream/1"))?.status ?? -1
+                codes.withLock { $0.append(status) }
+            }
+            let answered = codes.withLock { $0 }
+            #expect(answered.filter { $0 == 200 }.count == 1
+                    && answered.allSatisfy { [200, 404, 409].contains($0) }, "\(answered)")
+            #expect(try Self.streams(s)[1] == nil)
+            #expect(viewer.pull(untilFrames: viewer.frames + 15, ms: 5_000))
+            viewer.stop()
+            s.pipeline.stop()
+        }
+
         @Test func aSourceThatFailsShowsErrorWhileTheOthersPlayAndDeletes() throws {
             let s = try Self.service("idle-ttl-secs=0")
             let (status0, _) = try Self.request(s, #"{"url":"\#(TestMedia.h264(pattern: "ball", frames: 60))"}"#)
