@@ -75,6 +75,12 @@ struct SourceBranch: @unchecked Sendable {
             }
             let convertScale = try make("videoconvertscale", "convert")
             let capsfilter = try make("capsfilter", "caps")
+            // The size changes at run time (dest_crop, compositor cells) from a
+            // request's thread; a frame of the old size may be past the
+            // converter then. Immediate mode refuses it (not-negotiated, and
+            // the source fails); delayed mode lets it through until the
+            // converter renegotiates.
+            _ = gsb_object_set_from_string(capsfilter, "caps-change-mode", "delayed")
             let clocksync = live ? try make("clocksync", "pace") : nil
             // clocksync offers the system clock; as the pipeline's clock
             // provider, a removed source would post CLOCK_LOST, and
