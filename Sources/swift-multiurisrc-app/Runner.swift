@@ -125,6 +125,46 @@ final class Runner: @unchecked Sendable {
         }
     }
 
+    /// The last PTS the mosaic passed on (GST_CLOCK_TIME_NONE before its
+    /// first frame); one streaming thread, the compositor's, writes it.
+    private final class MosaicClock: Sendable {
+        let lastPts = Atomic<GstClockTime>(GstClockTime.max)
+    }
+
+    /// compositor (1.22) in live mode, when it runs late at start, can
+    /// produce a second frame at the first frame's PTS (0 to 2 frames, after
+    /// 0 to 1): x264enc then gives h264parse a frame without PTS, mp4mux
+    /// refuses it and the whole app ends (about 3 runs in 10 of test5's
+    /// config on a loaded machine). That frame is dropped here; the next
+    /// one starts where it ended.
+    private static func dropFramesThatDoNotMoveForward(_ element: UnsafeMutablePointer<GstElement>) {
+        guard let pad = gst_element_get_static_pad(element, "src") else { return }
+        let types = GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER.rawValue | GST_PAD_PROBE_TYPE_EVENT_FLUSH.rawValue)
+        _ = gst_pad_add_probe(pad, types, { _, info, user in
+            guard let info, let user else { return GST_PAD_PROBE_OK }
+            let clock = Unmanaged<MosaicClock>.fromOpaque(user).takeUnretainedValue()
+            guard let buffer = gsb_probe_info_buffer(info) else {
+                // After a flush, time may start over.
+                if let event = gst_pad_probe_info_get_event(info), gsb_event_type(event) == GST_EVENT_FLUSH_STOP {
+                    clock.lastPts.store(GstClockTime.max, ordering: .relaxed)
+                }
+                return GST_PAD_PROBE_OK
+            }
+            let pts = gsb_buffer_pts(buffer)
+            guard pts != GstClockTime.max else { return GST_PAD_PROBE_OK }
+            let last = clock.lastPts.load(ordering: .relaxed)
+            if last != GstClockTime.max, pts <= last {
+                appLog?.info("mosaic: dropped a frame at \(pts) ns, not after the last one at \(last) ns")
+                return GST_PAD_PROBE_DROP
+            }
+            clock.lastPts.store(pts, ordering: .relaxed)
+            return GST_PAD_PROBE_OK
+        }, Unmanaged.passRetained(MosaicClock()).toOpaque(), { user in
+            if let user { Unmanaged<MosaicClock>.fromOpaque(user).release() }
+        })
+        gst_object_unref(UnsafeMutableRawPointer(pad))
+    }
+
     func build() throws(Failure) {
         guard let pipeline = gst_pipeline_new("swift-multiurisrc-app") else { throw .build("cannot make a pipeline") }
         self.pipeline = pipeline
@@ -177,6 +217,7 @@ final class Runner: @unchecked Sendable {
             try link(comp, caps, "tiler")
             self.tee = tee
             self.compositor = comp
+            Self.dropFramesThatDoNotMoveForward(caps)
             last = caps
             if let clock = plan.osd?.clock {
                 let c = try parse(clock, what: "[osd] show-clock")
