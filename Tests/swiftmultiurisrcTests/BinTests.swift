@@ -525,9 +525,11 @@ extension PipelineSuites {
             #expect(error?.text?.contains("no-such-muxer") == true)
         }
 
+        /// dec-skip-frames=1 too: avdec's skip-frame is written at a frame,
+        /// never into a decoder a stop has closed.
         @Test func fiftyStateCycles() throws {
             let a = TestMedia.h264(pattern: "ball", frames: 30)
-            let p = binPipeline("uri-list=\(a),\(a) live-source=true file-loop=true width=160 height=120")
+            let p = binPipeline("uri-list=\(a),\(a) live-source=true file-loop=true width=160 height=120 dec-skip-frames=1")
             let tally = FrameTally(p)
             for cycle in 0..<50 {
                 p.play()
@@ -538,6 +540,37 @@ extension PipelineSuites {
                 if !got { break }
             }
             p.drain()
+            #expect(p.errors.isEmpty)
+        }
+
+        /// DeepStream's skip-frames on libav's decoders: 1 is their
+        /// skip-frame 1 (B-frames), given at the decoder's first frame and
+        /// at the next one after dec/skip-frames changes it; 2 drops delta
+        /// frames in front and leaves libav at 0.
+        @Test func skipFramesReachesTheLibavDecoder() throws {
+            let a = TestMedia.h264(pattern: "ball", frames: 30)
+            let p = binPipeline("uri-list=\(a) file-loop=true width=160 height=120 dec-skip-frames=1")
+            p.play()
+            let tally = FrameTally(p)
+            #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= 3 })
+            let bin = try #require(p.bin())
+            let branch = try #require(bin.state.withLock { $0?.slots[0] }?.branch.withLock { $0 })
+            func skipFrame() -> Int32? {
+                var value: Int32?
+                bin.forEachElement(in: branch.bin.ptr) { e in
+                    if bin.isDecoder(e), gsb_object_has_property(UnsafeMutableRawPointer(e), "skip-frame") != 0 {
+                        value = gsb_object_get_int(UnsafeMutableRawPointer(e), "skip-frame")
+                    }
+                }
+                return value
+            }
+            #expect(skipFrame() == 1, "avdec's skip-frame with dec-skip-frames=1")
+            for (asked, libav): (UInt32, Int32) in [(0, 0), (2, 0), (1, 1)] {
+                try bin.applySourceSetting(sourceId: 0, .skipFrames(asked))
+                _ = tally.pull(forMs: 200)
+                #expect(waitUntil(ms: 5_000) { skipFrame() == libav }, "skip_frames \(asked): avdec has \(String(describing: skipFrame()))")
+            }
+            p.stop()
             #expect(p.errors.isEmpty)
         }
     }

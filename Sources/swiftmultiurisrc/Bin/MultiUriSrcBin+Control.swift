@@ -107,7 +107,8 @@ extension MultiUriSrcBin: StreamControl {
                 if isDecoder(e) { applyDecoderProperties(e, dropFrameInterval: n, skipFrames: nil, lowLatency: nil, settings: s) }
             }
         case let .skipFrames(n):
-            slot.keyFramesOnly.store(n == 2, ordering: .relaxed)
+            // libav decoders take theirs from the probe at their next frame.
+            slot.skipFrames.store(n, ordering: .relaxed)
             forEachElement(in: branch.bin.ptr) { e in
                 if isDecoder(e) { applyDecoderProperties(e, dropFrameInterval: nil, skipFrames: n, lowLatency: nil, settings: s) }
             }

@@ -370,7 +370,7 @@ final class MultiUriSrcBin: @unchecked Sendable {
 
         let slot = SourceSlot(sourceId: sourceId, sensorId: request.cameraId, sensorName: request.cameraName,
                               uri: request.uri, options: s.resolved(request.options),
-                              keyFramesOnly: s.decSkipFrames == 2,
+                              skipFrames: s.decSkipFrames,
                               labels: request.labels, stopAfterFrames: request.stopAfterFrames)
         try attach(slot, settings: s, register: true)
         postStreamMessage("stream-add", slot)

@@ -1,5 +1,6 @@
 import CGStreamer
 import GstSwiftBridge
+import Synchronization
 
 /// Signal handlers that configure what uridecodebin3 creates for a source:
 /// its dynamic video pad, the stream selection, the network source and the
@@ -123,24 +124,32 @@ extension MultiUriSrcBin {
     }
 
     /// Every element uridecodebin3 creates passes here: decoders get the
-    /// DeepStream decoder settings where they have them, and a probe for
-    /// skip-frames=2 (key frames only).
+    /// DeepStream decoder settings where they have them, and a probe in
+    /// front that does skip-frames (DecoderTap) and notes where a looped
+    /// file's frames end.
     func configureChild(_ child: UnsafeMutablePointer<GstElement>, context: SourceContext) {
         guard isDecoder(child) else { return }
         let s = settings.withLock { $0 }
         let options = context.slot.options
         // skip-frames 0 is every decoder's default: a new decoder is left
-        // alone. avdec writes skip-frame straight into its codec context,
-        // which a decoder going to NULL right after being added (a pipeline
-        // stopped while it autoplugs) has already freed: that write crashed
-        // (BinTests.fiftyStateCycles, under load).
+        // alone. A libav decoder gets its skip-frame from the probe below,
+        // at a frame: avdec writes it straight into its codec context, which
+        // a decoder going to NULL right after being added (a pipeline stopped
+        // while it autoplugs) has already freed; that write crashed
+        // (BinTests.fiftyStateCycles, under load). At a frame the context is
+        // open, and the stop waits for the frame's stream lock.
         applyDecoderProperties(child, dropFrameInterval: options.dropFrameInterval,
                                skipFrames: s.decSkipFrames == 0 ? nil : s.decSkipFrames,
                                lowLatency: s.lowLatencyMode, settings: s)
         if let sink = gst_element_get_static_pad(child, "sink") {
             let types = GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER.rawValue | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM.rawValue)
-            gst_pad_add_probe(sink, types, { _, info, data in
-                guard let context = SourceContext.from(data), let info else { return GST_PAD_PROBE_OK }
+            let tap = DecoderTap(context: context,
+                                 takesLibavSkipFrame: gsb_object_has_property(UnsafeMutableRawPointer(child), "skip-frame") != 0
+                                     && gsb_object_has_property(UnsafeMutableRawPointer(child), "skip-frames") == 0)
+            gst_pad_add_probe(sink, types, { pad, info, data in
+                guard let data, let info else { return GST_PAD_PROBE_OK }
+                let tap = Unmanaged<DecoderTap>.fromOpaque(data).takeUnretainedValue()
+                let context = tap.context
                 // The info's data is a buffer or an event: its type says which.
                 if gsb_probe_info_type(info).rawValue & GST_PAD_PROBE_TYPE_BUFFER.rawValue == 0 {
                     guard context.slot.loopsFile, let event = gsb_probe_info_event(info) else { return GST_PAD_PROBE_OK }
@@ -151,9 +160,13 @@ extension MultiUriSrcBin {
                 }
                 guard let buffer = gsb_probe_info_buffer(info) else { return GST_PAD_PROBE_OK }
                 if context.slot.loopsFile { context.noteFrameEnd(buffer, in: context.decoderInputSegment) }
-                guard context.slot.keyFramesOnly.load(ordering: .relaxed) else { return GST_PAD_PROBE_OK }
+                let skipFrames = context.slot.skipFrames.load(ordering: .relaxed)
+                if tap.takesLibavSkipFrame, let pad { tap.applyLibavSkipFrame(skipFrames, decoderOf: pad) }
+                guard skipFrames == 2 else { return GST_PAD_PROBE_OK }
                 return gst_buffer_has_flags(buffer, GST_BUFFER_FLAG_DELTA_UNIT) != 0 ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK
-            }, context.retainedPointer(), SourceContext.releaseCallback)
+            }, Unmanaged.passRetained(tap).toOpaque(), { data in
+                if let data { Unmanaged<DecoderTap>.fromOpaque(data).release() }
+            })
             gst_object_unref(UnsafeMutableRawPointer(sink))
         }
     }
@@ -168,12 +181,10 @@ extension MultiUriSrcBin {
             gsb_object_set_uint(raw, "drop-frame-interval", dropFrameInterval)
         }
         if let skipFrames {
+            // libav decoders (skip-frame) get theirs from the probe in
+            // front of them (configureChild).
             if has("skip-frames") {
                 _ = gsb_object_set_from_string(raw, "skip-frames", "\(skipFrames)")
-            } else if has("skip-frame") {
-                // libav: 1 skips B-frames (non-reference); key-frames-only is
-                // done by the probe in front of the decoder.
-                _ = gsb_object_set_from_string(raw, "skip-frame", skipFrames == 1 ? "1" : "0")
             }
         }
         if let lowLatency, has("low-latency-mode") {
@@ -216,5 +227,34 @@ extension MultiUriSrcBin {
         guard let factory = gst_element_get_factory(e),
               let klass = gst_element_factory_get_metadata(factory, GST_ELEMENT_METADATA_KLASS) else { return false }
         return String(cString: klass).contains("Decoder")
+    }
+}
+
+/// What the probe in front of one decoder keeps: its source's context, and
+/// for a libav decoder the skip-frame it was last given.
+final class DecoderTap: Sendable {
+    let context: SourceContext
+    /// The decoder has libav's skip-frame (and not DeepStream's skip-frames,
+    /// which is set directly).
+    let takesLibavSkipFrame: Bool
+    /// What the decoder has now: libav's default 0 when it is made.
+    /// Streaming thread only.
+    private let libavSkipFrame = Atomic<Int32>(0)
+
+    init(context: SourceContext, takesLibavSkipFrame: Bool) {
+        self.context = context
+        self.takesLibavSkipFrame = takesLibavSkipFrame
+    }
+
+    /// DeepStream's skip-frames 1 (no non-reference frames) is libav's 1
+    /// (skip B-frames); 2 (key frames only) is the probe's drop, so libav
+    /// decodes everything it is given.
+    func applyLibavSkipFrame(_ skipFrames: UInt32, decoderOf pad: UnsafeMutablePointer<GstPad>) {
+        let wanted: Int32 = skipFrames == 1 ? 1 : 0
+        guard wanted != libavSkipFrame.load(ordering: .relaxed),
+              let decoder = gst_pad_get_parent_element(pad) else { return }
+        libavSkipFrame.store(wanted, ordering: .relaxed)
+        _ = gsb_object_set_from_string(UnsafeMutableRawPointer(decoder), "skip-frame", "\(wanted)")
+        gst_object_unref(UnsafeMutableRawPointer(decoder))
     }
 }

@@ -26,11 +26,14 @@ final class SourceSlot: @unchecked Sendable {
     /// Frames seen at the decoder output, for drop-frame-interval. Streaming
     /// thread only.
     let dropper: Mutex<FrameDropper>
-    /// skip-frames = 2 (key frames only) for this source: set at run time by
+    /// DeepStream's skip-frames for this source (0 every frame, 1 no
+    /// non-reference frames, 2 key frames only): set at run time by
     /// dec/skip-frames, kept across reconnections. Read by the probe before
-    /// the decoder. (The slot does not hold its SourceContext: the context
-    /// holds the slot, and probes hold the context.)
-    let keyFramesOnly: Atomic<Bool>
+    /// the decoder, which drops delta frames for 2 and gives libav decoders
+    /// their skip-frame for 1 (see `configureChild`). (The slot does not
+    /// hold its SourceContext: the context holds the slot, and probes hold
+    /// the context.)
+    let skipFrames: Atomic<UInt32>
     /// When the last frame kept by the dropper entered the converter
     /// (monotonic ns): the branch's latency is taken when it leaves.
     /// Streaming thread only (both probes run on it: no queue between).
@@ -51,11 +54,11 @@ final class SourceSlot: @unchecked Sendable {
     let stopAfterFrames: UInt64?
 
     init(sourceId: UInt32, sensorId: String, sensorName: String, uri: String,
-         options: ResolvedSourceOptions, keyFramesOnly: Bool,
+         options: ResolvedSourceOptions, skipFrames: UInt32,
          labels: [String: String] = [:], stopAfterFrames: UInt32? = nil) {
         self.labels = labels
         self.stopAfterFrames = stopAfterFrames.map { UInt64($0) }
-        self.keyFramesOnly = Atomic(keyFramesOnly)
+        self.skipFrames = Atomic(skipFrames)
         self.sourceId = sourceId
         self.sensorId = sensorId
         self.sensorName = sensorName
