@@ -301,6 +301,29 @@ gsb_caps_with_variable_framerate (const GstCaps * caps)
 }
 
 GstCaps *
+gsb_caps_with_framerate_of_duration (const GstCaps * caps, GstClockTime duration_ns)
+{
+  GstCaps *out;
+  GstStructure *s;
+  gint n = 0, d = 1;
+  guint i;
+  if (caps == NULL || gst_caps_get_size (caps) == 0
+      || !GST_CLOCK_TIME_IS_VALID (duration_ns) || duration_ns == 0)
+    return NULL;
+  s = gst_caps_get_structure (caps, 0);
+  if (!gst_structure_get_fraction (s, "framerate", &n, &d) || n != 0)
+    return NULL;
+  gst_util_double_to_fraction ((gdouble) GST_SECOND / (gdouble) duration_ns, &n, &d);
+  if (n <= 0 || d <= 0)
+    return NULL;
+  out = gst_caps_copy (caps);
+  for (i = 0; i < gst_caps_get_size (out); i++)
+    gst_structure_set (gst_caps_get_structure (out, i), "framerate",
+        GST_TYPE_FRACTION, n, d, NULL);
+  return out;
+}
+
+GstCaps *
 gsb_caps_new_video (const gchar * format, gint width, gint height,
     gboolean square_pixels)
 {

@@ -34,8 +34,9 @@ final class StreamDemux: @unchecked Sendable {
     final class Output: @unchecked Sendable {
         let sourceId: UInt32
         let pad: ObjectRef<GstPad>
-        /// The caps event last sent on this pad (owned), to send caps again
-        /// only when its source's frames come with other caps.
+        /// The sink pad's caps event this pad's caps were last made from
+        /// (owned), to send caps again only when its source's frames come
+        /// with other caps.
         var caps: UnsafeMutablePointer<GstEvent>?
         /// The segment event last sent (owned).
         var segment: UnsafeMutablePointer<GstEvent>?
@@ -116,7 +117,7 @@ final class StreamDemux: @unchecked Sendable {
             return GST_FLOW_OK
         }
         if output.eos { restart(output) }
-        sendSticky(to: output)
+        sendSticky(to: output, before: buffer)
         let flow = gst_pad_push(output.pad.ptr, buffer)
         // One branch that is not linked, ended or failed must not stop the
         // other sources: only flushing (a seek, a state change) goes up.
@@ -153,11 +154,28 @@ final class StreamDemux: @unchecked Sendable {
     }
 
     /// Sends the sink's current caps and segment if this pad did not get them yet.
-    private func sendSticky(to output: Output) {
+    ///
+    /// A muxer's output says framerate=0/1 (its sources interleave), but one
+    /// pad carries one source: with the frame `buffer` about to go out, the
+    /// pad's caps get the rate its duration gives. An encoder told 0/1 takes
+    /// variable-rate input, which x264 pays for with one frame of delay
+    /// (x264enc reported 40 ms of latency, 0 with the rate; R2's first frame
+    /// at a viewer came that much later, and every sink after it waited for
+    /// it too). A source whose later frames last longer or shorter keeps its
+    /// timestamps; only the nominal rate is this first frame's.
+    private func sendSticky(to output: Output, before buffer: UnsafeMutablePointer<GstBuffer>? = nil) {
         if let caps = sink.caps, caps != output.caps {
             if let old = output.caps { gsb_event_unref(old) }
             output.caps = gsb_event_ref(caps)
-            gst_pad_push_event(output.pad.ptr, gsb_event_ref(caps))
+            var parsed: UnsafeMutablePointer<GstCaps>?
+            gst_event_parse_caps(caps, &parsed)
+            if let buffer, let parsed,
+               let withRate = gsb_caps_with_framerate_of_duration(parsed, gsb_buffer_duration(buffer)) {
+                gst_pad_push_event(output.pad.ptr, gst_event_new_caps(withRate))
+                gsb_caps_unref(withRate)
+            } else {
+                gst_pad_push_event(output.pad.ptr, gsb_event_ref(caps))
+            }
         }
         if let segment = sink.segment, segment != output.segment {
             if let old = output.segment { gsb_event_unref(old) }

@@ -146,6 +146,10 @@ G_BEGIN_DECLS
 /* A copy of caps with framerate=0/1 in every structure (interleaved output
  * of several sources has no single frame rate). */
 GstCaps *gsb_caps_with_variable_framerate (const GstCaps * caps);
+/* When caps carry framerate 0/1 and duration_ns is a frame duration: a copy
+ * with the rate that duration gives (one source's frames, as after a
+ * demuxer); otherwise NULL. */
+GstCaps *gsb_caps_with_framerate_of_duration (const GstCaps * caps, GstClockTime duration_ns);
 /* video/x-raw caps for a capsfilter: format may be NULL, width/height 0 to
  * leave them free. */
 GstCaps *gsb_caps_new_video (const gchar * format, gint width, gint height,
