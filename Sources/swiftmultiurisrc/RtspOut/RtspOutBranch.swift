@@ -8,16 +8,10 @@ import swiftcustomevents
 
 /// One stream's output inside swiftrtspoutbin:
 ///
-///     demux src_N ▶ queue ▶ videoconvert ▶ encoder ▶ h264parse ▶ tee ┬▶ appsink ⇢ RTSP /sN
-///                                                                 └▶ rtph264pay ▶ udpsink (udp-egress)
+///     demux src_N ▶ queue ▶ videoconvert ▶ encoder ▶ h264parse ▶ tee ┬▶ queue ▶ appsink ⇢ RTSP /sN
+///                                                                 └▶ queue ▶ rtph264pay ▶ udpsink (udp-egress)
 ///
-/// One streaming thread per stream after the queue, as in a hand-made
-/// encode ! pay ! udpsink chain: nothing after the tee blocks except the
-/// sinks' clock waits (the feeds' appsrcs never block, udpsink sends
-/// datagrams), so a queue per tee branch only added two threads per stream
-/// and their wake-ups on every frame.
-///
-/// A probe at the appsink hands every access unit to the appsrc of each prepared RTSP
+/// The appsink hands every access unit to the appsrc of each prepared RTSP
 /// media of /sN (one per shared media, i.e. one while anybody watches):
 /// the encoder runs once per stream whatever the number of viewers, and a
 /// media that joins late starts at a key frame, which it asks the encoder
@@ -59,7 +53,7 @@ final class RtspOutBranch: @unchecked Sendable {
     /// takes the old one down before the control queue does).
     private let detached = Atomic<Bool>(false)
 
-    /// An appsrc of a prepared media, fed at the appsink's sink pad.
+    /// An appsrc of a prepared media, fed by the appsink.
     private struct Feed: @unchecked Sendable {
         let appsrc: ObjectRef<GstElement>
         /// The media it belongs to (not a reference: only compared).
@@ -130,14 +124,12 @@ final class RtspOutBranch: @unchecked Sendable {
         // SPS/PPS with every key frame: a late joiner needs nothing else.
         gsb_object_set_int(parse, "config-interval", -1)
         let tee = try make("tee", "tee")
+        let rtspQueue = try make("queue", "rtspqueue")
         let sink = try make("appsink", "appsink")
         gsb_object_set_bool(sink, "sync", 1)
         gsb_object_set_bool(sink, "async", 0)
         gsb_object_set_bool(sink, "enable-last-sample", 0)
-        // Nobody pulls: the feeds take the units at its sink pad. It keeps
-        // the newest only, and is there to pace the stream and to fix the
-        // parser's output format for the RTSP medias.
-        gsb_object_set_uint(sink, "max-buffers", 1)
+        gsb_object_set_uint(sink, "max-buffers", 4)
         gsb_object_set_bool(sink, "drop", 1)
         if let caps = gst_caps_from_string("video/x-h264,stream-format=byte-stream,alignment=au") {
             gsb_object_set_object(sink, "caps", UnsafeMutableRawPointer(caps))
@@ -145,6 +137,7 @@ final class RtspOutBranch: @unchecked Sendable {
         }
         var udp: [UnsafeMutablePointer<GstElement>] = []
         if s.udpEgress, let port = s.udpPort(p.id) {
+            let udpQueue = try make("queue", "udpqueue")
             let pay = try make("rtph264pay", "udppay")
             gsb_object_set_int(pay, "config-interval", -1)
             gsb_object_set_uint(pay, "pt", 96)
@@ -153,14 +146,14 @@ final class RtspOutBranch: @unchecked Sendable {
             gsb_object_set_int(udpSink, "port", gint(port))
             gsb_object_set_bool(udpSink, "sync", 1)
             gsb_object_set_bool(udpSink, "async", 0)
-            udp = [pay, udpSink]
+            udp = [udpQueue, pay, udpSink]
         }
         parts = Mutex(made.map { ObjectRef($0) })
         bitrate = Atomic(s.bitrate)
         keyInterval = Atomic(s.iframeInterval)
         x264Threads = s.x264Threads
         self.queue = ObjectRef(queue)
-        _ = (convert, parse, tee, sink, udp)
+        _ = (convert, parse, tee, rtspQueue, udp)
 
         let factory = gst_rtsp_media_factory_new()!
         // The appsrc is live and stamps what it gets on arrival: the
@@ -199,16 +192,16 @@ final class RtspOutBranch: @unchecked Sendable {
     /// Adds the elements to `bin`, links them, starts them and links `pad`.
     func attach(to bin: UnsafeMutablePointer<GstBin>, pad: UnsafeMutablePointer<GstPad>) throws(BuildError) {
         for e in elements { gst_bin_add(bin, e.ptr) }
-        // queue … tee, then tee ▶ appsink, tee ▶ pay ▶ udpsink.
+        // queue … tee, then tee ▶ rtspqueue ▶ appsink, tee ▶ udpqueue ▶ pay ▶ udpsink.
         let main = Array(elements.prefix(5))
-        let rtsp = [elements[5]]
-        let udp = Array(elements.dropFirst(6))
+        let rtsp = Array(elements[5..<7])
+        let udp = Array(elements.dropFirst(7))
         for chain in [main, [main[4]] + rtsp] + (udp.isEmpty ? [] : [[main[4]] + udp]) {
             for (a, b) in zip(chain, chain.dropFirst()) where gst_element_link(a.ptr, b.ptr) == 0 {
                 throw .link("\(objectName(a.raw)) ▶ \(objectName(b.raw))")
             }
         }
-        installFeedProbe(on: elements[5].ptr)
+        installCallbacks(on: elements[6].ptr)
         installEventProbe()
         for e in elements.reversed() { gst_element_sync_state_with_parent(e.ptr) }
         guard let sinkPad = gst_element_get_static_pad(queue.ptr, "sink") else { throw .link("queue sink pad") }
@@ -320,25 +313,16 @@ final class RtspOutBranch: @unchecked Sendable {
 
     // MARK: data
 
-    /// The access units are taken at the appsink's sink pad, before the
-    /// sink waits for the clock: in a live pipeline that wait is the whole
-    /// pipeline latency (60 ms behind swiftmultiurisrcbin live-source=true),
-    /// which a viewer's media would otherwise wait for its first key frame
-    /// (R2: the key frame reached the appsrc 36 ms after the source's first
-    /// frame, of which about 30 ms was that wait). The sink still blocks
-    /// this thread until each unit is due, so the feeds get at most one
-    /// unit ahead of the UDP egress and never outrun the source.
-    private func installFeedProbe(on sink: UnsafeMutablePointer<GstElement>) {
-        guard let pad = gst_element_get_static_pad(sink, "sink") else { return }
-        gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, { pad, info, data in
-            guard let pad, let info, let buffer = gsb_probe_info_buffer(info),
-                  let branch = WeakBranch.from(data) else { return GST_PAD_PROBE_OK }
-            let caps = gst_pad_get_current_caps(pad)
-            branch.forward(buffer, caps: caps)
-            if let caps { gsb_caps_unref(caps) }
-            return GST_PAD_PROBE_OK
-        }, weakPointer(), WeakBranch.destroyNotify)
-        gst_object_unref(UnsafeMutableRawPointer(pad))
+    private func installCallbacks(on sink: UnsafeMutablePointer<GstElement>) {
+        var callbacks = GstAppSinkCallbacks()
+        callbacks.new_sample = { sink, data in
+            guard let sink, let branch = WeakBranch.from(data) else { return GST_FLOW_OK }
+            guard let sample = gst_app_sink_pull_sample(sink) else { return GST_FLOW_OK }
+            branch.forward(sample)
+            gsb_sample_unref(sample)
+            return GST_FLOW_OK
+        }
+        gst_app_sink_set_callbacks(cast(sink, to: GstAppSink.self), &callbacks, weakPointer(), WeakBranch.destroyNotify)
     }
 
     private struct Push: @unchecked Sendable {
@@ -348,10 +332,11 @@ final class RtspOutBranch: @unchecked Sendable {
 
     private struct CapsRef: @unchecked Sendable { let ptr: UnsafeMutablePointer<GstCaps>? }
 
-    /// One access unit to every feed that can take it (`caps`: borrowed).
-    private func forward(_ buffer: UnsafeMutablePointer<GstBuffer>, caps: UnsafeMutablePointer<GstCaps>?) {
+    /// One access unit to every feed that can take it.
+    private func forward(_ sample: OpaquePointer) {
         encodedFrames.wrappingAdd(1, ordering: .relaxed)
-        let sampleCaps = CapsRef(ptr: caps)
+        guard let buffer = gst_sample_get_buffer(sample) else { return }
+        let sampleCaps = CapsRef(ptr: gst_sample_get_caps(sample))
         let delta = gst_buffer_has_flags(buffer, GST_BUFFER_FLAG_DELTA_UNIT) != 0
         // Which appsrcs play (a read of the element's state field, no lock).
         let playing: Set<UInt> = Set(feeds.withLock { $0.map { $0.appsrc } }.compactMap { appsrc in
