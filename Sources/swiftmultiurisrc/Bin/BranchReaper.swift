@@ -63,11 +63,12 @@ final class BranchTeardown: Sendable {
             // malloc_trim acts on the whole host process (it walks every
             // arena under its lock), and is kept because it still pays:
             // bench P5's soak (1000 add/remove cycles after 100 warm-up
-            // ones, 2 cores) with it made a no-op (LD_PRELOAD) took 36 MB
-            // in warm-up and grew 15.1 MB, against 15 MB and 6.6 MB with
-            // it. The arenas come from glibc's cap (8 per core) on the
-            // threads that allocate; capping them is the host's choice
-            // (MALLOC_ARENA_MAX=2: 13 MB, 3.5 MB), not a plugin's.
+            // ones, 2 cores, no tracer) with it made a no-op (LD_PRELOAD)
+            // took 28.3 MB in warm-up and grew 18.9 MB, against 17.6 MB and
+            // 4.0 MB with it, for the same live heap (+2 MB either way).
+            // Each cycle starts about 4 new threads, and glibc hands them
+            // arenas up to its cap (8 per core); capping them is the host's
+            // choice (MALLOC_ARENA_MAX=2: 13.9 MB, 2.9 MB), not a plugin's.
             gsb_release_free_memory()
         }
         if let completion = driver.enqueue(closing: true, job) {

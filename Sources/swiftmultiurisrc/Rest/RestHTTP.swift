@@ -147,6 +147,9 @@ func restTrimmed<S: StringProtocol>(_ s: S) -> String {
 /// Header names are ASCII tokens: compared byte by byte, folding A-Z only,
 /// without making lowercased copies (this runs several times per request).
 func asciiCaseInsensitiveEqual(_ a: String, _ b: String) -> Bool {
+    // Folding A-Z keeps the byte count: most header names a lookup meets
+    // differ in length, and a native String knows its count without a walk.
+    guard a.utf8.count == b.utf8.count else { return false }
     var i = a.utf8.makeIterator(), j = b.utf8.makeIterator()
     while true {
         switch (i.next(), j.next()) {

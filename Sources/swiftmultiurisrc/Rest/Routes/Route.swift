@@ -1,4 +1,5 @@
 import GstSwiftBridge
+import Glibc
 
 /// The two methods of the DeepStream API. HEAD is served wherever GET is.
 enum HTTPMethod: String, Sendable {
@@ -78,8 +79,10 @@ struct RouteContext: Sendable {
     let request: RestRequest
     let control: any StreamControl
     let log: DebugCategory
-    /// What the server knows of itself (GET info).
-    var server = ServerFacts()
+    /// What the server knows of itself (GET info). No default value here:
+    /// the init sets it, and a default would be built (a clock read) first
+    /// on every request.
+    var server: ServerFacts
     /// What the server answered so far (GET metrics); nil outside a server.
     var restStats: RestStats?
 
@@ -218,6 +221,50 @@ func streamInfoAnswerBytes(streams: [StreamInfo], failed: [StreamInfo]) -> [UInt
     }
     key("]}}", &out)
     return out
+}
+
+/// The last stream-info body each REST worker thread wrote, with what it
+/// showed. A source's frames_out changes with every frame, so the body
+/// changes tens of times a second, while four polling clients ask for it
+/// tens of thousands of times (bench P4): comparing the snapshot is cheaper
+/// than writing it (its Strings and labels compare by storage identity
+/// first). Per thread, so that workers share no lock for it; keyed by the
+/// whole content, so several bins in one process cannot mix their answers.
+final class StreamInfoBodyCache: @unchecked Sendable {
+    static let shared = StreamInfoBodyCache()
+
+    private final class Entry {
+        var streams: [StreamInfo] = []
+        var failed: [StreamInfo] = []
+        var bytes: [UInt8]? = nil
+    }
+
+    // Written once in init; the key's values belong to their threads.
+    private var key = pthread_key_t()
+    private let valid: Bool
+
+    private init() {
+        valid = pthread_key_create(&key, { p in
+            if let p { Unmanaged<AnyObject>.fromOpaque(p).release() }
+        }) == 0
+    }
+
+    func body(streams: [StreamInfo], failed: [StreamInfo]) -> [UInt8] {
+        guard valid else { return streamInfoAnswerBytes(streams: streams, failed: failed) }
+        let entry: Entry
+        if let p = pthread_getspecific(key) {
+            entry = Unmanaged<Entry>.fromOpaque(p).takeUnretainedValue()
+        } else {
+            entry = Entry()
+            _ = pthread_setspecific(key, Unmanaged.passRetained(entry).toOpaque())
+        }
+        if let bytes = entry.bytes, entry.streams == streams, entry.failed == failed { return bytes }
+        let bytes = streamInfoAnswerBytes(streams: streams, failed: failed)
+        entry.streams = streams
+        entry.failed = failed
+        entry.bytes = bytes
+        return bytes
+    }
 }
 
 /// `JSONCodec.serialize(streamInfoJSON(info))` without the tree.

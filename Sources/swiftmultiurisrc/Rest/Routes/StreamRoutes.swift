@@ -48,9 +48,9 @@ enum StreamRoutes {
         Route(.get, "/stream/get-stream-info", operation: "GET_LIVE_STREAM_INFO") { ctx throws(ControlError) in
             let streams = ctx.control.streams()
             if ctx.request.wantsPrometheusText { return DeepStreamText.streamInfo(count: streams.count) }
-            // Written straight to bytes (see streamInfoAnswerBytes): the
-            // busiest GET, polled by dashboards.
-            return .json(streamInfoAnswerBytes(streams: streams, failed: ctx.control.recentlyFailed()))
+            // The busiest GET, polled by dashboards: the body is written
+            // again only when what it shows changed (see StreamInfoBodyCache).
+            return .json(StreamInfoBodyCache.shared.body(streams: streams, failed: ctx.control.recentlyFailed()))
         },
     ]
 
