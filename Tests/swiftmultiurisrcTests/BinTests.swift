@@ -80,7 +80,7 @@ extension PipelineSuites {
             let tally = FrameTally(p)
             #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= 5 })
             let bin = try #require(p.bin())
-            let branch = try #require(bin.state.withLock { $0?.slots[0] }?.branch.withLock { $0 })
+            let branch = try #require(sourceBranch(bin, 0))
             let sink = try #require(gst_element_get_static_pad(branch.capsfilter.ptr, "sink"))
             defer { gst_object_unref(UnsafeMutableRawPointer(sink)) }
             final class Race: @unchecked Sendable {
@@ -554,7 +554,7 @@ extension PipelineSuites {
             let tally = FrameTally(p)
             #expect(tally.pull(untilMs: 10_000) { $0.count(0) >= 3 })
             let bin = try #require(p.bin())
-            let branch = try #require(bin.state.withLock { $0?.slots[0] }?.branch.withLock { $0 })
+            let branch = try #require(sourceBranch(bin, 0))
             func skipFrame() -> Int32? {
                 var value: Int32?
                 bin.forEachElement(in: branch.bin.ptr) { e in

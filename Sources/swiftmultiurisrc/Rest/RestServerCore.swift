@@ -1068,33 +1068,16 @@ final class ThreadDepth: @unchecked Sendable {
 
 /// The current httpDate, remade when the second changes; one per worker
 /// thread (a pthread key), so answers share no lock for it.
-final class HTTPDateCache: @unchecked Sendable {
+final class HTTPDateCache: Sendable {
     private final class Entry {
         var second: time_t = -1
         var text = ""
     }
-    // Written once in init; the key's values belong to their threads.
-    private var key = pthread_key_t()
-    private let valid: Bool
-
-    init() {
-        valid = pthread_key_create(&key, { p in
-            if let p { Unmanaged<Entry>.fromOpaque(p).release() }
-        }) == 0
-    }
-
-    deinit { if valid { pthread_key_delete(key) } }
+    private let entries = PerThread<Entry>()
 
     func now() -> String {
         let second = Glibc.time(nil)
-        guard valid else { return httpDate(second) }
-        let entry: Entry
-        if let p = pthread_getspecific(key) {
-            entry = Unmanaged<Entry>.fromOpaque(p).takeUnretainedValue()
-        } else {
-            entry = Entry()
-            _ = pthread_setspecific(key, Unmanaged.passRetained(entry).toOpaque())
-        }
+        guard let entry = entries.value(orMake: { Entry() }) else { return httpDate(second) }
         if entry.second != second {
             entry.second = second
             entry.text = httpDate(second)

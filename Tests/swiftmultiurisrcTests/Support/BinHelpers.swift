@@ -38,3 +38,8 @@ func waitUntil(ms: Int64, _ condition: () -> Bool) -> Bool {
 
 /// `ms` × `waitSlack`, for a bounded wait on a message that must come.
 func slack(_ ms: UInt64) -> UInt64 { ms * UInt64(waitSlack) }
+
+/// The branch of a source while it plays (nil before or after).
+func sourceBranch(_ bin: MultiUriSrcBin, _ sourceId: UInt32) -> SourceBranch? {
+    bin.state.withLock { $0?.slots[sourceId] }?.branch.withLock { $0 }
+}

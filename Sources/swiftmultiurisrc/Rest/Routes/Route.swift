@@ -1,5 +1,4 @@
 import GstSwiftBridge
-import Glibc
 
 /// The two methods of the DeepStream API. HEAD is served wherever GET is.
 enum HTTPMethod: String, Sendable {
@@ -230,7 +229,7 @@ func streamInfoAnswerBytes(streams: [StreamInfo], failed: [StreamInfo]) -> [UInt
 /// than writing it (its Strings and labels compare by storage identity
 /// first). Per thread, so that workers share no lock for it; keyed by the
 /// whole content, so several bins in one process cannot mix their answers.
-final class StreamInfoBodyCache: @unchecked Sendable {
+final class StreamInfoBodyCache: Sendable {
     static let shared = StreamInfoBodyCache()
 
     private final class Entry {
@@ -239,24 +238,13 @@ final class StreamInfoBodyCache: @unchecked Sendable {
         var bytes: [UInt8]? = nil
     }
 
-    // Written once in init; the key's values belong to their threads.
-    private var key = pthread_key_t()
-    private let valid: Bool
+    private let entries = PerThread<Entry>()
 
-    private init() {
-        valid = pthread_key_create(&key, { p in
-            if let p { Unmanaged<AnyObject>.fromOpaque(p).release() }
-        }) == 0
-    }
+    private init() {}
 
     func body(streams: [StreamInfo], failed: [StreamInfo]) -> [UInt8] {
-        guard valid else { return streamInfoAnswerBytes(streams: streams, failed: failed) }
-        let entry: Entry
-        if let p = pthread_getspecific(key) {
-            entry = Unmanaged<Entry>.fromOpaque(p).takeUnretainedValue()
-        } else {
-            entry = Entry()
-            _ = pthread_setspecific(key, Unmanaged.passRetained(entry).toOpaque())
+        guard let entry = entries.value(orMake: { Entry() }) else {
+            return streamInfoAnswerBytes(streams: streams, failed: failed)
         }
         if let bytes = entry.bytes, entry.streams == streams, entry.failed == failed { return bytes }
         let bytes = streamInfoAnswerBytes(streams: streams, failed: failed)
