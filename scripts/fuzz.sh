@@ -46,7 +46,7 @@ common=(
   Tests/Fuzz/FuzzControl.swift
   # Routes name the server's types (streaming routes, counters): both targets build it.
   "$src/Rest/RestServer.swift" "$src/Rest/RestServerCore.swift" "$src/Rest/RestRouteRegistry.swift"
-  "$src/Rest/RestTLS.swift" "$src/Support/DetachedThread.swift"
+  "$src/Rest/RestTLS.swift" "$src/Support/DetachedThread.swift" "$src/Support/PerThread.swift"
 )
 
 target="$scratch/rest-fuzz"
