@@ -305,12 +305,18 @@ final class MultiUriSrcBin: @unchecked Sendable {
             }
             gst_element_set_base_time(branch.bin.ptr, gst_element_get_base_time(element.ptr))
         }
-        let bin = branch.bin, progress = branch.progress
+        let bin = branch.bin, progress = branch.progress, decoder = branch.decoder
         return branch.driver.enqueue { [weak self, target] in
             if target.rawValue <= GST_STATE_READY.rawValue {
                 BranchTeardown.awaitExposedBeforeStopping(bin, progress: progress)
             }
-            guard gst_element_set_state(bin.ptr, target) == GST_STATE_CHANGE_FAILURE, let self else { return }
+            var result = GST_STATE_CHANGE_SUCCESS
+            if target.rawValue >= GST_STATE_PAUSED.rawValue, gsb_element_current_state(bin.ptr).rawValue < GST_STATE_PAUSED.rawValue {
+                result = gst_element_set_state(bin.ptr, GST_STATE_READY)
+                if result != GST_STATE_CHANGE_FAILURE { MultiUriSrcBin.activateDecodebinFirst(decoder) }
+            }
+            if result != GST_STATE_CHANGE_FAILURE { result = gst_element_set_state(bin.ptr, target) }
+            guard result == GST_STATE_CHANGE_FAILURE, let self else { return }
             let first = slot.runtime.withLock { rt -> Bool in
                 defer { rt.state = .error; if rt.lastError == nil { rt.lastError = "state change failed" } }
                 return rt.state != .error
@@ -320,6 +326,55 @@ final class MultiUriSrcBin: @unchecked Sendable {
                                  text: "source \(slot.sourceId) (\(slot.sensorId)) failed to start and was removed", debug: nil)
             }
             self.controlQueue.async { [weak self] in self?.retireFailed(slot) }
+        }
+    }
+
+    /// Takes the decodebin3 inside a source's uridecodebin3 (in READY) to
+    /// PAUSED before uridecodebin3 itself goes there (source's driver thread).
+    ///
+    /// uridecodebin3's READY→PAUSED (GStreamer 1.22.0) may set its
+    /// urisourcebin to PAUSED before its decodebin3. urisourcebin's typefind
+    /// task then pushes at once; decodebin3, still in READY, adds an identity
+    /// for the new stream on that streaming thread and syncs it with its own
+    /// state: READY, pads inactive. The first buffer gets FLUSHING,
+    /// urisourcebin's multiqueue pauses its task as it does on FLUSHING (no
+    /// error, no message), and when decodebin3 reaches PAUSED milliseconds
+    /// later nothing restarts it: the source stays in `starting` for good
+    /// (StartRaceTests: about 1 in 20 rounds of four back-to-back adds on a
+    /// loaded machine; the MetricsTests flake). decodebin3 has no async state
+    /// change and nothing to do before its input arrives, so it may go first;
+    /// uridecodebin3 then finds it in PAUSED already.
+    static func activateDecodebinFirst(_ decoder: ObjectRef<GstElement>) {
+        guard g_type_is_a(gsb_object_type(decoder.raw), gst_bin_get_type()) != 0,
+              let it = gst_bin_iterate_elements(cast(decoder.ptr, to: GstBin.self)) else { return }
+        var decodebins: [UnsafeMutablePointer<GstElement>] = []
+        var item = GValue()
+        var rounds = 0
+        while rounds < 100 {
+            rounds += 1
+            let r = gst_iterator_next(it, &item)
+            if r == GST_ITERATOR_RESYNC {
+                decodebins.forEach { gst_object_unref(UnsafeMutableRawPointer($0)) }
+                decodebins.removeAll()
+                gst_iterator_resync(it)
+                continue
+            }
+            guard r == GST_ITERATOR_OK else { break }
+            if let obj = g_value_get_object(&item), let factory = gst_element_get_factory(obj.assumingMemoryBound(to: GstElement.self)),
+               objectName(UnsafeMutableRawPointer(factory)) == "decodebin3" {
+                gst_object_ref(obj)
+                decodebins.append(obj.assumingMemoryBound(to: GstElement.self))
+            }
+            g_value_reset(&item)
+        }
+        g_value_unset(&item)
+        gst_iterator_free(it)
+        // Outside the iterator: set_state may add children (and resync it).
+        for child in decodebins {
+            if gsb_element_current_state(child).rawValue < GST_STATE_PAUSED.rawValue {
+                _ = gst_element_set_state(child, GST_STATE_PAUSED)
+            }
+            gst_object_unref(UnsafeMutableRawPointer(child))
         }
     }
 
