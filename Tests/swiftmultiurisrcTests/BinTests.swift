@@ -557,7 +557,7 @@ extension PipelineSuites {
             let branch = try #require(sourceBranch(bin, 0))
             func skipFrame() -> Int32? {
                 var value: Int32?
-                bin.forEachElement(in: branch.bin.ptr) { e in
+                MultiUriSrcBin.forEachElement(in: branch.bin.ptr) { e in
                     if bin.isDecoder(e), gsb_object_has_property(UnsafeMutableRawPointer(e), "skip-frame") != 0 {
                         value = gsb_object_get_int(UnsafeMutableRawPointer(e), "skip-frame")
                     }

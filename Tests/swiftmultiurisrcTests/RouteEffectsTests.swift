@@ -148,7 +148,7 @@ extension PipelineSuites {
             let bin = try #require(p.bin())
             let sourceBin = try #require(p.element("source-bin-00"))
             var decoders: [(factory: String, hasProperty: Bool)] = []
-            bin.forEachElement(in: sourceBin) { e in
+            MultiUriSrcBin.forEachElement(in: sourceBin) { e in
                 guard bin.isDecoder(e) else { return }
                 let factory = gst_element_get_factory(e).map { objectName(UnsafeMutableRawPointer($0)) } ?? "?"
                 decoders.append((factory, gsb_object_has_property(UnsafeMutableRawPointer(e), "low-latency-mode") != 0))

@@ -103,20 +103,20 @@ extension MultiUriSrcBin: StreamControl {
         switch setting {
         case let .dropFrameInterval(n):
             slot.dropper.withLock { $0.interval = n }
-            forEachElement(in: branch.bin.ptr) { e in
+            Self.forEachElement(in: branch.bin.ptr) { e in
                 if isDecoder(e) { applyDecoderProperties(e, dropFrameInterval: n, skipFrames: nil, lowLatency: nil, settings: s) }
             }
         case let .skipFrames(n):
             // libav decoders take theirs from the probe at their next frame.
             slot.skipFrames.store(n, ordering: .relaxed)
-            forEachElement(in: branch.bin.ptr) { e in
+            Self.forEachElement(in: branch.bin.ptr) { e in
                 if isDecoder(e) { applyDecoderProperties(e, dropFrameInterval: nil, skipFrames: n, lowLatency: nil, settings: s) }
             }
         case let .lowLatencyMode(on):
             // Only decoders that have the property (DeepStream's nvv4l2decoder) can
             // take it: with none, saying "success" would be a lie (409 instead).
             var applied = false
-            forEachElement(in: branch.bin.ptr) { e in
+            Self.forEachElement(in: branch.bin.ptr) { e in
                 guard isDecoder(e), gsb_object_has_property(UnsafeMutableRawPointer(e), "low-latency-mode") != 0 else { return }
                 applyDecoderProperties(e, dropFrameInterval: nil, skipFrames: nil, lowLatency: on, settings: s)
                 applied = true

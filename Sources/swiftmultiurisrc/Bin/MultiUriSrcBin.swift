@@ -345,30 +345,14 @@ final class MultiUriSrcBin: @unchecked Sendable {
     /// change and nothing to do before its input arrives, so it may go first;
     /// uridecodebin3 then finds it in PAUSED already.
     static func activateDecodebinFirst(_ decoder: ObjectRef<GstElement>) {
-        guard g_type_is_a(gsb_object_type(decoder.raw), gst_bin_get_type()) != 0,
-              let it = gst_bin_iterate_elements(cast(decoder.ptr, to: GstBin.self)) else { return }
+        guard g_type_is_a(gsb_object_type(decoder.raw), gst_bin_get_type()) != 0 else { return }
         var decodebins: [UnsafeMutablePointer<GstElement>] = []
-        var item = GValue()
-        var rounds = 0
-        while rounds < 100 {
-            rounds += 1
-            let r = gst_iterator_next(it, &item)
-            if r == GST_ITERATOR_RESYNC {
-                decodebins.forEach { gst_object_unref(UnsafeMutableRawPointer($0)) }
-                decodebins.removeAll()
-                gst_iterator_resync(it)
-                continue
-            }
-            guard r == GST_ITERATOR_OK else { break }
-            if let obj = g_value_get_object(&item), let factory = gst_element_get_factory(obj.assumingMemoryBound(to: GstElement.self)),
-               objectName(UnsafeMutableRawPointer(factory)) == "decodebin3" {
-                gst_object_ref(obj)
-                decodebins.append(obj.assumingMemoryBound(to: GstElement.self))
-            }
-            g_value_reset(&item)
+        forEachElement(in: decoder.ptr, recursive: false) { child in
+            guard let factory = gst_element_get_factory(child),
+                  objectName(UnsafeMutableRawPointer(factory)) == "decodebin3" else { return }
+            gst_object_ref(UnsafeMutableRawPointer(child))
+            decodebins.append(child)
         }
-        g_value_unset(&item)
-        gst_iterator_free(it)
         // Outside the iterator: set_state may add children (and resync it).
         for child in decodebins {
             if gsb_element_current_state(child).rawValue < GST_STATE_PAUSED.rawValue {

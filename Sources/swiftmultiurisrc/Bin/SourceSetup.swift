@@ -199,10 +199,13 @@ extension MultiUriSrcBin {
         }
     }
 
-    /// Every element inside a source's bin, recursively (for run-time
-    /// decoder settings).
-    func forEachElement(in bin: UnsafeMutablePointer<GstElement>, _ body: (UnsafeMutablePointer<GstElement>) -> Void) {
-        guard let it = gst_bin_iterate_recurse(cast(bin, to: GstBin.self)) else { return }
+    /// Every element inside a source's bin, recursively unless told
+    /// otherwise (run-time decoder settings, the start order). After a
+    /// resync `body` may see an element twice.
+    static func forEachElement(in bin: UnsafeMutablePointer<GstElement>, recursive: Bool = true,
+                               _ body: (UnsafeMutablePointer<GstElement>) -> Void) {
+        let binPtr = cast(bin, to: GstBin.self)
+        guard let it = recursive ? gst_bin_iterate_recurse(binPtr) : gst_bin_iterate_elements(binPtr) else { return }
         defer { gst_iterator_free(it) }
         var item = GValue()
         var rounds = 0
