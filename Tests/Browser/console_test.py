@@ -10,11 +10,15 @@ screenshot) are red and blue; a camera added through the form appears, green;
 a rectangle dragged with the mouse reaches a downstream swifteventlog as
 nv-roi-update in frame pixels; a removed camera disappears; a page of another
 origin cannot remove one; the page is reachable by keyboard and fits a phone;
-with rest-token set, a wrong token shows the error and the right one works.
+with rest-token set, a wrong token shows the error and the right one works;
+over HTTPS (tls-certificate, a certificate made by openssl at test time that
+the browser trusts by its key only) the page shows its camera and adds one.
 Screenshots go to the artifacts folder (printed). Exits non-zero on the first
 failed check. Every wait is bounded (times SWIFT_MULTIURISRC_WAIT_SLACK).
 """
 import argparse
+import base64
+import hashlib
 import http.server
 import json
 import os
@@ -22,6 +26,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -171,8 +176,12 @@ def make_clip(path, pattern):
 class Pipeline:
     """gst-launch-1.0 swiftmultiurisrcbin ... ! swifteventlog ! fakesink in its own session."""
 
-    def __init__(self, plugin_dir, workdir, name, uris, ids, names, extra=()):
+    def __init__(self, plugin_dir, workdir, name, uris, ids, names, extra=(), tls=None):
         self.port = free_port()
+        # tls: a Certificate; the port then speaks HTTPS only.
+        self.tls = tls
+        if tls is not None:
+            extra = [*extra, f"tls-certificate={tls.server_pem}"]
         self.log_path = os.path.join(workdir, f"{name}.log")
         env = dict(os.environ, GST_PLUGIN_PATH=plugin_dir, GST_DEBUG="swifteventlog:4,swiftsnapshot:4",
                    GST_DEBUG_NO_COLOR="1", GST_REGISTRY=os.path.join(workdir, "registry.bin"))
@@ -183,14 +192,15 @@ class Pipeline:
         self.log_file = open(self.log_path, "w")
         self.proc = subprocess.Popen(self.argv, env=env, stdout=self.log_file, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        self.ssl_context = ssl.create_default_context(cafile=tls.cert_pem) if tls else None
 
     def api(self, route, body=None, token=None):
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(f"{self.base}/api/v1/{route}", data=data)
         if token:
             req.add_header("Authorization", f"Bearer {token}")
-        with urllib.request.urlopen(req, timeout=5 * SLACK) as res:
+        with urllib.request.urlopen(req, timeout=5 * SLACK, context=self.ssl_context) as res:
             return json.loads(res.read())
 
     def wait_ready(self, token=None):
@@ -218,7 +228,31 @@ class Pipeline:
         self.log_file.close()
 
 
-def start_browser(workdir):
+class Certificate:
+    """A self-signed certificate for 127.0.0.1 made by openssl, and the
+    SHA-256 of its public key, which chromium is told to trust (and
+    nothing else: --ignore-certificate-errors-spki-list)."""
+
+    def __init__(self, workdir):
+        self.cert_pem = os.path.join(workdir, "cert.pem")
+        key_pem = os.path.join(workdir, "key.pem")
+        self.server_pem = os.path.join(workdir, "server.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key_pem, "-out", self.cert_pem],
+                       check=True, capture_output=True, timeout=30 * SLACK, stdin=subprocess.DEVNULL)
+        with open(self.server_pem, "w") as out:
+            for part in (self.cert_pem, key_pem):
+                with open(part) as f:
+                    out.write(f.read())
+        public_key = subprocess.run(["openssl", "x509", "-in", self.cert_pem, "-pubkey", "-noout"],
+                                    check=True, capture_output=True, timeout=30 * SLACK).stdout
+        der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=public_key,
+                             check=True, capture_output=True, timeout=30 * SLACK).stdout
+        self.spki_sha256 = base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+def start_browser(workdir, trusted_spki=None):
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
     for flag in [
@@ -231,6 +265,7 @@ def start_browser(workdir):
         "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
         "--window-size=900,1000", "--force-device-scale-factor=1", "--hide-scrollbars",
         f"--user-data-dir={os.path.join(workdir, 'chromium-profile')}",
+        *([f"--ignore-certificate-errors-spki-list={trusted_spki}"] if trusted_spki else []),
     ]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -529,6 +564,34 @@ def run_token(driver, plugin_dir, workdir, artifacts, clips):
         p.stop()
 
 
+def run_tls(driver, plugin_dir, workdir, artifacts, clips, certificate):
+    p = Pipeline(plugin_dir, workdir, "pipeline-tls", [f"file://{clips['blue']}"], ["cam-blue"], ["blue"],
+                 tls=certificate)
+    try:
+        p.wait_ready()
+        driver.get(p.base + "/")
+        check(driver.execute_script("return location.protocol + ' ' + window.isSecureContext;") == "https: true",
+              "the page is loaded over HTTPS as a secure context")
+        wait_for("the card over HTTPS", lambda: card(driver, "cam-blue"), 15)
+        wait_for("live notifications over HTTPS", lambda: driver.find_element(By.ID, "live").text == "live", 10)
+        check_colours(driver, artifacts, "09-tls", {"cam-blue": "blue"})
+        # A POST from the page: its Origin is https://127.0.0.1:<port>.
+        driver.find_element(By.ID, "add-camera-id").send_keys("cam-green")
+        driver.find_element(By.ID, "add-camera-url").send_keys(f"file://{clips['green']}")
+        driver.find_element(By.ID, "add-submit").click()
+        wait_for("the camera added over HTTPS", lambda: card(driver, "cam-green"), 15)
+        check_colours(driver, artifacts, "10-tls-added", {"cam-green": "green"})
+        api_ids = [s["camera_id"] for s in p.api("stream/get-stream-info")["stream-info"]["stream-info"]]
+        check(api_ids == ["cam-blue", "cam-green"], f"the element has both cameras after an add over HTTPS: {api_ids}")
+        check_no_page_errors(driver)
+    finally:
+        try:
+            driver.get("about:blank")
+        except WebDriverException:
+            pass
+        p.stop()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--plugin-dir", default=os.environ.get("SWIFT_MULTIURISRC_PLUGIN_DIR"))
@@ -548,9 +611,11 @@ def main():
         for colour in ("red", "blue", "green"):
             clips[colour] = os.path.join(workdir, f"{colour}.mp4")
             make_clip(clips[colour], colour)
-        driver = start_browser(workdir)
+        certificate = Certificate(workdir)
+        driver = start_browser(workdir, trusted_spki=certificate.spki_sha256)
         run_open(driver, args.plugin_dir, workdir, artifacts, clips)
         run_token(driver, args.plugin_dir, workdir, artifacts, clips)
+        run_tls(driver, args.plugin_dir, workdir, artifacts, clips, certificate)
         log(f"passed in {time.monotonic() - started:.1f} s")
         return 0
     except Failure as e:
