@@ -311,7 +311,16 @@ final class MultiUriSrcBin: @unchecked Sendable {
                 BranchTeardown.awaitExposedBeforeStopping(bin, progress: progress)
             }
             var result = GST_STATE_CHANGE_SUCCESS
-            if target.rawValue >= GST_STATE_PAUSED.rawValue, gsb_element_current_state(bin.ptr).rawValue < GST_STATE_PAUSED.rawValue {
+            // Only a source at rest below PAUSED goes through READY first. One
+            // already on its way to PAUSED (prerolling, ASYNC) had its decoder
+            // activated by the job that started that; a READY now would cancel
+            // its preroll halfway, and legacy decodebin does not always come
+            // back from that (typefind not-linked, no first frame: the
+            // uridecodebin flake of BinTests on a loaded machine).
+            var current = GST_STATE_VOID_PENDING, pending = GST_STATE_VOID_PENDING
+            gst_element_get_state(bin.ptr, &current, &pending, 0)
+            if target.rawValue >= GST_STATE_PAUSED.rawValue, current.rawValue < GST_STATE_PAUSED.rawValue,
+               pending.rawValue < GST_STATE_PAUSED.rawValue {
                 result = gst_element_set_state(bin.ptr, GST_STATE_READY)
                 if result != GST_STATE_CHANGE_FAILURE { MultiUriSrcBin.activateDecodebinFirst(decoder) }
             }
