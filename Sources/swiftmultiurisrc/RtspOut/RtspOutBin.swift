@@ -170,6 +170,10 @@ final class RtspOutBin: @unchecked Sendable {
             return
         }
         let cameraId = control?.resolveStream("\(id)").map(\.cameraId)
+        // Mounted before the branch is published: requestStream answers as
+        // soon as it sees the branch, and its client's DESCRIBE follows at
+        // once (a 404 in between was seen under load).
+        host.mount(branch.path, branch.factory.ptr)
         streams.withLock { table in
             // Kept: what requestStream wrote for this new source. Not kept:
             // a failed or deleted source's record.
@@ -180,7 +184,6 @@ final class RtspOutBin: @unchecked Sendable {
             if record.cameraId == nil { record.cameraId = cameraId }
             table[id] = record
         }
-        host.mount(branch.path, branch.factory.ptr)
         rtspOutLog.info(element.raw, "stream \(id): \(choice.factory) ▶ rtsp://…:\(host.boundPort)\(branch.path)"
             + (s.udpEgress ? ", RTP to \(s.udpHost):\(s.udpPort(id).map(String.init) ?? "-")" : ""))
     }
