@@ -58,6 +58,60 @@ extension PipelineSuites {
             p.stop()
         }
 
+        /// A frame the muxer had in hand when its source left can reach the
+        /// demux after that source's PAD_DELETED. It must not bring the pad
+        /// back: swiftrtspoutbin built an output for the ghost, mounted it
+        /// at /sN, and the next real source with that id found its mount
+        /// taken down by the previous delete (DESCRIBE → 404, 1 run in 8).
+        /// The test feeds the demux's sink pad itself, to put the frame
+        /// exactly after the event.
+        @Test func aLateFrameOfADeletedSourceDoesNotBringItsPadBack() throws {
+            let p = TestPipeline("identity name=head ! swiftstreamdemux name=d")
+            let demux = try #require(p.element("d"))
+            let sink = try #require(gst_element_get_static_pad(p.element("head"), "sink"))
+            defer { gst_object_unref(UnsafeMutableRawPointer(sink)) }
+            let feeder = try #require(gst_pad_new("feeder", GST_PAD_SRC))
+            defer { gst_object_unref(UnsafeMutableRawPointer(feeder)) }
+            #expect(gst_pad_link(feeder, sink) == GST_PAD_LINK_OK)
+            gst_pad_set_active(feeder, 1)
+            p.play()
+            _ = gst_pad_push_event(feeder, gst_event_new_stream_start("late-frame"))
+            let caps = gst_caps_from_string("video/x-raw,format=GRAY8,width=8,height=8,framerate=30/1")!
+            _ = gst_pad_push_event(feeder, gst_event_new_caps(caps))
+            gsb_caps_unref(caps)
+            var segment = GstSegment()
+            gst_segment_init(&segment, GST_FORMAT_TIME)
+            _ = gst_pad_push_event(feeder, gst_event_new_segment(&segment))
+            var pts: GstClockTime = 0
+            func frame(_ id: UInt32) -> GstFlowReturn {
+                let buffer = gst_buffer_new_allocate(nil, 64, nil)!
+                gsb_buffer_set_pts(buffer, pts)
+                buffer.pointee.duration = 33_333_333
+                pts += 33_333_333
+                _ = gst_buffer_add_swift_source_meta(buffer, id, "cam\(id)", pts / 33_333_333)
+                return gst_pad_push(feeder, buffer)
+            }
+            func hasPad(_ id: UInt32) -> Bool {
+                gst_element_get_static_pad(demux, "src_\(id)").map { gst_object_unref(UnsafeMutableRawPointer($0)); return true } ?? false
+            }
+            #expect(frame(0) == GST_FLOW_OK && frame(1) == GST_FLOW_OK)
+            #expect(hasPad(0) && hasPad(1))
+            _ = gst_pad_push_event(feeder, LifecycleEvent.padDeleted(sourceId: 1).makeEvent())
+            #expect(!hasPad(1))
+            // The late frame and a late STREAM_START of the source that left.
+            #expect(frame(1) == GST_FLOW_OK)
+            _ = gst_pad_push_event(feeder, LifecycleEvent.streamStart(sourceId: 1, streamId: "late").makeEvent())
+            #expect(!hasPad(1), "a frame after PAD_DELETED made src_1 again")
+            #expect(frame(0) == GST_FLOW_OK && hasPad(0))
+            // A new source with that id announces itself: its pad comes, its frames go out.
+            _ = gst_pad_push_event(feeder, LifecycleEvent.padAdded(sourceId: 1).makeEvent())
+            #expect(hasPad(1))
+            #expect(frame(1) == GST_FLOW_OK && hasPad(1))
+            p.stop()
+            gst_pad_set_active(feeder, 0)
+            gst_pad_unlink(feeder, sink)
+        }
+
         @Test func withoutTheMetaEverythingIsStreamZero() throws {
             let p = TestPipeline("videotestsrc num-buffers=20 ! swiftstreamdemux name=d d.src_0 ! fakesink name=out sync=false")
             let recorder = PadRecorder(p.element("out")!)

@@ -12,6 +12,9 @@ let demuxLog = DebugCategory("swiftstreamdemux", description: "swift-multiurisrc
 /// One `src_%u` sometimes pad per source id. A pad appears on the source's
 /// PAD_ADDED event or its first frame, whichever comes first, and goes away
 /// on PAD_DELETED (after an EOS of its own, so whatever is linked drains).
+/// After PAD_DELETED only PAD_ADDED brings that id back: a frame the muxer
+/// had in hand when the source left can still come after the event, and
+/// must not make a pad (and a branch downstream) for a source that is gone.
 /// Each pad has its own stream-start, and gets the caps and segment that
 /// were current on the sink pad when a frame of its source went out, so
 /// sources with different caps keep theirs. STREAM_EOS ends one pad; a
@@ -68,6 +71,9 @@ final class StreamDemux: @unchecked Sendable {
         var upstreamStreamId = "swiftstreamdemux"
         /// Source ids already warned about (frames for a pad that could not be made).
         var warned: Set<UInt32> = []
+        /// Ids whose PAD_DELETED came and no PAD_ADDED since: their late
+        /// frames and events are dropped.
+        var deleted: Set<UInt32> = []
     }
     private var sink = SinkState()
 
@@ -112,6 +118,11 @@ final class StreamDemux: @unchecked Sendable {
 
     private func chain(_ buffer: UnsafeMutablePointer<GstBuffer>) -> GstFlowReturn {
         let id = sourceId(of: buffer)
+        if sink.deleted.contains(id) {
+            demuxLog.debug(element.raw, "frame of source \(id) after its PAD_DELETED: dropped")
+            gsb_buffer_unref(buffer)
+            return GST_FLOW_OK
+        }
         guard let output = output(for: id) else {
             gsb_buffer_unref(buffer)
             return GST_FLOW_OK
@@ -269,6 +280,7 @@ final class StreamDemux: @unchecked Sendable {
         let id = lifecycle.sourceId
         switch lifecycle {
         case .padDeleted:
+            sink.deleted.insert(id)
             if let output = pads.withLock({ $0[id] }) {
                 gst_pad_push_event(output.pad.ptr, event)
             } else {
@@ -285,7 +297,13 @@ final class StreamDemux: @unchecked Sendable {
         default:
             // PAD_ADDED makes the pad before the first frame; the others
             // (STREAM_START, STREAM_SEGMENT, STREAM_RESET) go to the pad
-            // of their source, made for them if needed.
+            // of their source, made for them if needed, unless it left.
+            if case .padAdded = lifecycle {
+                sink.deleted.remove(id)
+            } else if sink.deleted.contains(id) {
+                gsb_event_unref(event)
+                return
+            }
             if let output = output(for: id) {
                 if output.eos, case .streamStart = lifecycle { restart(output) }
                 gst_pad_push_event(output.pad.ptr, event)
