@@ -56,8 +56,13 @@ struct Settings: Sendable {
     var strictHttpStatus = false
     /// 0 round-robin (DeepStream 9.1), 1 lowest-free.
     var sourceIdAllocation: Int32 = 0
-    /// GET events streams open at once (0: none).
-    var eventsMaxClients: UInt32 = 128
+    /// GET events streams open at once (0: none). Each is a civetweb worker
+    /// started with the server whether used or not, and civetweb hands
+    /// connections to its idle workers in turn, so every worker soon has a
+    /// touched stack and a malloc arena: 128 of them took 17 MB of RSS in
+    /// bench P5's warm-up, 32 about 11 (and arenas follow threads up to
+    /// 8 per core, so more workers cost more on larger machines).
+    var eventsMaxClients: UInt32 = 32
     /// Notifications an events client may have waiting before it is cut.
     var eventsQueueSize: UInt32 = 256
     /// PEM file (certificate and key) that makes the REST port HTTPS-only; empty: plain HTTP.
@@ -365,8 +370,8 @@ enum BinProperty: UInt32, CaseIterable {
                                 type: BinEnum.sourceIdAllocation.gtype, defaultValue: 0)
         case .eventsMaxClients:
             return .uint(name: "events-max-clients", nick: "Event stream clients",
-                         blurb: "Most GET /api/v1/events streams (Server-Sent Events) open at once, each with a REST worker of its own besides the ordinary ones; more get 503. 0: no event streams. Read when the server starts",
-                         min: 0, max: 1024, defaultValue: 128)
+                         blurb: "Most GET /api/v1/events streams (Server-Sent Events) open at once, each with a REST worker of its own besides the ordinary ones (started with the server, used or not: raise it for more dashboards); more get 503. 0: no event streams. Read when the server starts",
+                         min: 0, max: 1024, defaultValue: 32)
         case .eventsQueueSize:
             return .uint(name: "events-queue-size", nick: "Event stream queue",
                          blurb: "Notifications a GET /api/v1/events client may fall behind before its stream is closed (it resumes with Last-Event-ID; the last 1024 are kept). Read when the server starts",

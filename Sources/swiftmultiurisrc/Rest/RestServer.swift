@@ -50,7 +50,7 @@ struct RestServerConfiguration: Sendable, Equatable {
     var stopGraceMs: Int = 10_000
     /// Event streams (GET events) open at once; each holds a worker of its
     /// own, added to `workerThreads`, so ordinary requests keep theirs.
-    var eventsMaxClients: Int = 128
+    var eventsMaxClients: Int = 32
     /// Notifications an event stream may have waiting before it is cut.
     var eventsQueueSize: Int = 256
     /// A comment line goes out after this long without a notification, so

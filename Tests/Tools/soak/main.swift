@@ -12,14 +12,47 @@
 // (start: after the first warm-up cycle, which loads the decoders). RSS
 // wanders by a megabyte or two from cycle to cycle (arenas, cached thread
 // stacks): before and after are medians of samples taken every 10 cycles
-// over the first and the last tenth of the cycles (at least one sample).
-// SOAK_TRACE_RSS=1 prints RSS and live heap every 100 cycles.
+// over the first and the last tenth of the cycles (at least one sample);
+// `rss_slope_kb_per_1000=` is the least-squares trend over every sample.
+// SOAK_TRACE_RSS=1 prints RSS and live heap every 100 cycles (SOAK_SMAPS=1:
+// and resident memory by kind of mapping). The line also tells
+// `arenas=` (glibc malloc arenas at the end, from malloc_info) and
+// `max_threads=` (most threads seen at a sample): arenas are made for
+// threads that allocate at once, up to 8 per core, and reused when their
+// threads exit, so the count follows the threads, not the cores, while it
+// stays under the cap.
+// SOAK_MAX_UNUSED_THREADS=N makes GLib keep N idle pool threads (default
+// 2; GstTask's streaming threads come from GLib's pool): thread reuse.
+// SOAK_EXIT_LIVE=1 exits right after the cycles, pipeline still playing: a
+// heap profiler (heaptrack) then reports what is live, and two runs of
+// different lengths show which allocations grow with the cycles.
 // SOAK_IMMEDIATE_REMOVE=1 removes each source as soon as its add is answered,
 // without waiting for its first frame: removal then meets the source while it
 // is still typefinding or prerolling (the path that once froze the bin).
 import CGStreamer
 import Glibc
 import GstSwiftBridge
+
+/// SOAK_SMAPS=1: resident kB by kind of mapping (heap, anonymous, files),
+/// to tell where growth lives.
+func rssByKind() -> String {
+    guard let f = fopen("/proc/self/smaps", "r") else { return "" }
+    defer { fclose(f) }
+    var totals: [String: Int] = [:]
+    var kind = "anon"
+    var line = [CChar](repeating: 0, count: 1024)
+    while fgets(&line, 1024, f) != nil {
+        let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let fields = text.split(separator: " ", omittingEmptySubsequences: true)
+        if let first = fields.first, first.contains("-"), first.first?.isHexDigit == true {
+            let path = fields.count >= 6 ? String(fields[5].dropLast(fields[5].hasSuffix("\n") ? 1 : 0)) : ""
+            kind = path.isEmpty ? "anon" : path.hasPrefix("[") ? path : "file"
+        } else if text.hasPrefix("Rss:"), fields.count >= 2, let kb = Int(fields[1]) {
+            totals[kind, default: 0] += kb
+        }
+    }
+    return totals.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+}
 
 func rssKb() -> Int {
     guard let f = fopen("/proc/self/statm", "r") else { return -1 }
@@ -46,6 +79,49 @@ func settledFds() -> Int {
     return last
 }
 
+/// RSS once the process's thread count holds still: a removed source's
+/// elements go to NULL on a thread of their own after the answer, and a
+/// sample taken while that runs counts the source's memory (seen: ±1.5 MB
+/// from one sample to the next). Bounded: 1 s.
+func settledRssKb() -> Int {
+    var last = threadCount(), same = 0
+    for _ in 0..<50 where same < 3 {
+        usleep(20_000)
+        let now = threadCount()
+        same = now == last ? same + 1 : 0
+        last = now
+    }
+    maxThreads = max(maxThreads, last)
+    return rssKb()
+}
+
+@_silgen_name("malloc_info") func mallocInfo(_ options: Int32, _ stream: UnsafeMutablePointer<FILE>) -> Int32
+
+/// glibc's arenas now: the `<heap nr=` entries of malloc_info.
+func mallocArenaCount() -> Int {
+    var buffer: UnsafeMutablePointer<CChar>?
+    var size = 0
+    guard let stream = open_memstream(&buffer, &size) else { return -1 }
+    _ = mallocInfo(0, stream)
+    fclose(stream)
+    guard let buffer else { return -1 }
+    defer { free(buffer) }
+    let bytes = UnsafeRawBufferPointer(start: buffer, count: size)
+    let needle = Array("<heap nr=".utf8)
+    guard bytes.count >= needle.count else { return 0 }
+    return (0...(bytes.count - needle.count)).filter { i in needle.indices.allSatisfy { bytes[i + $0] == needle[$0] } }.count
+}
+
+nonisolated(unsafe) var maxThreads = 0  // the main thread only
+
+func threadCount() -> Int {
+    guard let dir = opendir("/proc/self/task") else { return -1 }
+    defer { closedir(dir) }
+    var n = 0
+    while readdir(dir) != nil { n += 1 }
+    return n - 2
+}
+
 func openFds() -> Int {
     guard let dir = opendir("/proc/self/fd") else { return -1 }
     defer { closedir(dir) }
@@ -67,6 +143,9 @@ guard args.count == 4, args[1] == "add-remove", let cycles = Int(args[2]), cycle
 let uri = args[3]
 
 gst_init(nil, nil)
+if let n = getenv("SOAK_MAX_UNUSED_THREADS").flatMap({ Int32(String(cString: $0)) }) {
+    g_thread_pool_set_max_unused_threads(n)
+}
 guard gsb_register_static_plugin() != 0 else { fail("plugin registration failed") }
 
 /// One HTTP/1.1 POST on 127.0.0.1; returns the status code (0 on failure).
@@ -112,9 +191,11 @@ func freePort() -> UInt16 {
 }
 
 let port = freePort()
+/// SOAK_BIN_PROPERTIES: more properties of the bin, as gst-launch writes them.
+let extraProperties = getenv("SOAK_BIN_PROPERTIES").map { String(cString: $0) } ?? ""
 var error: UnsafeMutablePointer<GError>?
 guard let pipeline = gst_parse_launch(
-    "swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true file-loop=true drop-pipeline-eos=true width=160 height=120 ! fakesink sync=false",
+    "swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true file-loop=true drop-pipeline-eos=true width=160 height=120 \(extraProperties) ! fakesink sync=false",
     &error) else { fail("pipeline does not parse") }
 guard gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else { fail("pipeline does not start") }
 
@@ -153,15 +234,19 @@ cycle(-1)
 let rssStart = rssKb()
 for i in 1..<warmup { cycle(-1 - i) }
 let fdsBefore = settledFds()
-var rssSamples: [(cycle: Int, kb: Int)] = [(0, rssKb())]
+var rssSamples: [(cycle: Int, kb: Int)] = [(0, settledRssKb())]
 let start = g_get_monotonic_time()
 for i in 0..<cycles {
     cycle(i)
-    if i % 10 == 9 { rssSamples.append((i + 1, rssKb())) }
-    if getenv("SOAK_TRACE_RSS") != nil, i % 100 == 99 { print("rss_kb[\(i + 1)]=\(rssKb()) heap_in_use_kb=\(gsb_heap_in_use() / 1024)") }
+    if i % 10 == 9 { rssSamples.append((i + 1, settledRssKb())) }
+    if getenv("SOAK_TRACE_RSS") != nil, i % 100 == 99 {
+        print("rss_kb[\(i + 1)]=\(rssSamples.last?.kb ?? -1) heap_in_use_kb=\(gsb_heap_in_use() / 1024)"
+              + (getenv("SOAK_SMAPS") != nil ? " " + rssByKind() : ""))
+    }
 }
 let seconds = Double(g_get_monotonic_time() - start) / 1e6
 let fdsAfter = settledFds()
+let arenasAfter = mallocArenaCount()
 func medianKb(_ samples: ArraySlice<(cycle: Int, kb: Int)>) -> Int {
     let sorted = samples.map(\.kb).sorted()
     return sorted.isEmpty ? -1 : sorted[sorted.count / 2]
@@ -170,6 +255,18 @@ let tenth = max(1, cycles / 10)
 let rssBefore = medianKb(rssSamples.filter { $0.cycle <= tenth }[...])
 let lastTenth = rssSamples.filter { $0.cycle >= cycles - tenth }
 let rssAfter = medianKb(lastTenth.isEmpty ? rssSamples.suffix(1) : lastTenth[...])
+/// The least-squares slope of RSS over all samples, per 1000 cycles: the
+/// trend, where before/after compare two noisy ends.
+func slopeKbPer1000(_ samples: [(cycle: Int, kb: Int)]) -> Int {
+    guard samples.count >= 2 else { return 0 }
+    let n = Double(samples.count)
+    let mx = samples.map { Double($0.cycle) }.reduce(0, +) / n
+    let my = samples.map { Double($0.kb) }.reduce(0, +) / n
+    let sxy = samples.map { (Double($0.cycle) - mx) * (Double($0.kb) - my) }.reduce(0, +)
+    let sxx = samples.map { (Double($0.cycle) - mx) * (Double($0.cycle) - mx) }.reduce(0, +)
+    return sxx > 0 ? Int((sxy / sxx * 1000).rounded()) : 0
+}
+let rssSlope = slopeKbPer1000(rssSamples)
 if getenv("SOAK_LIST_FDS") != nil, let dir = opendir("/proc/self/fd") {
     while let entry = readdir(dir) {
         let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
@@ -180,10 +277,14 @@ if getenv("SOAK_LIST_FDS") != nil, let dir = opendir("/proc/self/fd") {
     closedir(dir)
 }
 
+if getenv("SOAK_EXIT_LIVE") != nil {
+    print("cycles=\(cycles) exit-live rss_kb=\(rssKb())")
+    exit(0)
+}
 gst_element_set_state(pipeline, GST_STATE_NULL)
 // SOAK_LEAK=1 leaks one reference on purpose: proves the leak check can fail.
 if getenv("SOAK_LEAK") != nil { gst_object_ref(UnsafeMutableRawPointer(pipeline)) }
 gst_object_unref(UnsafeMutableRawPointer(bus))
 gst_object_unref(UnsafeMutableRawPointer(pipeline))
-print("cycles=\(cycles) seconds=\(seconds) rss_kb_start=\(rssStart) rss_kb_before=\(rssBefore) rss_kb_after=\(rssAfter) fds_before=\(fdsBefore) fds_after=\(fdsAfter) bus_errors=\(errorsOnBus)")
+print("cycles=\(cycles) seconds=\(seconds) rss_kb_start=\(rssStart) rss_kb_before=\(rssBefore) rss_kb_after=\(rssAfter) fds_before=\(fdsBefore) fds_after=\(fdsAfter) bus_errors=\(errorsOnBus) arenas=\(arenasAfter) max_threads=\(maxThreads) rss_slope_kb_per_1000=\(rssSlope)")
 gst_deinit()
