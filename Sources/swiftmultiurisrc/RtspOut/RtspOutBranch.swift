@@ -78,6 +78,8 @@ final class RtspOutBranch: @unchecked Sendable {
         var heldBack = false
         /// The caps last set on the appsrc (owned).
         var caps: UnsafeMutablePointer<GstCaps>?
+        /// Units pushed into it (the first few are logged).
+        var pushed: UInt64 = 0
     }
     private let feeds = Mutex<[Feed]>([])
 
@@ -340,7 +342,8 @@ final class RtspOutBranch: @unchecked Sendable {
 
     /// One access unit to every feed that can take it.
     private func forward(_ sample: OpaquePointer) {
-        encodedFrames.wrappingAdd(1, ordering: .relaxed)
+        let units = encodedFrames.wrappingAdd(1, ordering: .relaxed).newValue
+        if units == 1 || units % 300 == 0 { rtspOutLog.debug(nil, "\(path): \(units) units out of the encoder") }
         guard let buffer = gst_sample_get_buffer(sample) else { return }
         let sampleCaps = CapsRef(ptr: gst_sample_get_caps(sample))
         let delta = gst_buffer_has_flags(buffer, GST_BUFFER_FLAG_DELTA_UNIT) != 0
@@ -378,6 +381,10 @@ final class RtspOutBranch: @unchecked Sendable {
                     if let old = list[i].caps { gsb_caps_unref(old) }
                     list[i].caps = gst_caps_ref(sampleCaps)
                     newCaps = gst_caps_ref(sampleCaps)
+                }
+                list[i].pushed += 1
+                if list[i].pushed <= 2 {
+                    rtspOutLog.debug(nil, "\(path): unit \(list[i].pushed) (\(delta ? "delta" : "key")) to media \(list[i].media), appsrc \(playing.contains(UInt(bitPattern: list[i].appsrc.raw)) ? "playing" : "not playing")")
                 }
                 out.append(Push(appsrc: list[i].appsrc, caps: newCaps))
             }
