@@ -8,18 +8,21 @@ import swiftcustomevents
 
 /// One stream's output inside swiftrtspoutbin:
 ///
-///     demux src_N ▶ queue ▶ videoconvert ▶ encoder ▶ h264parse ▶ tee ┬▶ appsink ⇢ RTSP /sN
-///                                                                 └▶ rtph264pay ▶ udpsink (udp-egress)
+///     demux src_N ▶ queue ▶ videoconvert ▶ encoder ▶ h264parse ▶ capsfilter ▶ rtph264pay ▶ udpsink (udp-egress)
+///                                                                  ⇣             or ▶ fakesink (paces)
+///                                                     RTSP /sN (a buffer probe)
 ///
 /// One streaming thread per stream (the queue's), as in a hand-made
-/// `queue ! x264enc ! rtph264pay ! udpsink`: both sinks wait for the same
-/// frame's time one after the other, the second at once, and the appsink
-/// only hands the unit to appsrcs (which never block). A queue after each
-/// tee pad cost two more threads and wake-ups per frame and stream: 8
-/// streams for 4 s took 2.78 s of CPU against 2.32 for our bin with
-/// hand-made chains after its demux; without them, 2.32 (bench R1 went from
-/// 1.13x to 1.08x of the hand-made pipelines).
-/// The appsink hands every access unit to the appsrc of each prepared RTSP
+/// `queue ! x264enc ! rtph264pay ! udpsink`. A queue after each pad of a
+/// tee (to an appsink and to the UDP chain) cost two more threads and
+/// wake-ups per frame and stream: 8 streams for 4 s took 2.78 s of CPU
+/// against 2.32 for our bin with hand-made chains after its demux; without
+/// the queues 2.32 (bench R1 1.13x → 1.08x of the hand-made pipelines). The
+/// tee and the appsink (a GstSample and a second clock wait per unit) then
+/// gave way to a probe on the capsfilter's src pad; the sink after it,
+/// udpsink or a fakesink, keeps the pace.
+///
+/// The probe hands every access unit to the appsrc of each prepared RTSP
 /// media of /sN (one per shared media, i.e. one while anybody watches):
 /// the encoder runs once per stream whatever the number of viewers, and a
 /// media that joins late starts at a key frame, which it asks the encoder
@@ -61,7 +64,7 @@ final class RtspOutBranch: @unchecked Sendable {
     /// takes the old one down before the control queue does).
     private let detached = Atomic<Bool>(false)
 
-    /// An appsrc of a prepared media, fed by the appsink.
+    /// An appsrc of a prepared media, fed by the unit probe.
     private struct Feed: @unchecked Sendable {
         let appsrc: ObjectRef<GstElement>
         /// The media it belongs to (not a reference: only compared).
@@ -133,15 +136,11 @@ final class RtspOutBranch: @unchecked Sendable {
         let parse = try make("h264parse", "parse")
         // SPS/PPS with every key frame: a late joiner needs nothing else.
         gsb_object_set_int(parse, "config-interval", -1)
-        let tee = try make("tee", "tee")
-        let sink = try make("appsink", "appsink")
-        gsb_object_set_bool(sink, "sync", 1)
-        gsb_object_set_bool(sink, "async", 0)
-        gsb_object_set_bool(sink, "enable-last-sample", 0)
-        gsb_object_set_uint(sink, "max-buffers", 4)
-        gsb_object_set_bool(sink, "drop", 1)
+        // What the RTSP medias' appsrcs take: byte-stream access units, SPS
+        // and PPS in-band (rtph264pay alone would pick avc).
+        let units = try make("capsfilter", "units")
         if let caps = gst_caps_from_string("video/x-h264,stream-format=byte-stream,alignment=au") {
-            gsb_object_set_object(sink, "caps", UnsafeMutableRawPointer(caps))
+            gsb_object_set_object(units, "caps", UnsafeMutableRawPointer(caps))
             gsb_caps_unref(caps)
         }
         var udp: [UnsafeMutablePointer<GstElement>] = []
@@ -155,13 +154,20 @@ final class RtspOutBranch: @unchecked Sendable {
             gsb_object_set_bool(udpSink, "sync", 1)
             gsb_object_set_bool(udpSink, "async", 0)
             udp = [pay, udpSink]
+        } else {
+            // Without UDP a sink of its own paces the stream to the clock.
+            let pacer = try make("fakesink", "pacer")
+            gsb_object_set_bool(pacer, "sync", 1)
+            gsb_object_set_bool(pacer, "async", 0)
+            gsb_object_set_bool(pacer, "enable-last-sample", 0)
+            udp = [pacer]
         }
         parts = Mutex(made.map { ObjectRef($0) })
         bitrate = Atomic(s.bitrate)
         keyInterval = Atomic(s.iframeInterval)
         x264Threads = s.x264Threads
         self.queue = ObjectRef(queue)
-        _ = (convert, parse, tee, udp)
+        _ = (convert, parse, units, udp)
 
         let factory = gst_rtsp_media_factory_new()!
         // The appsrc is live and stamps what it gets on arrival: the
@@ -200,16 +206,12 @@ final class RtspOutBranch: @unchecked Sendable {
     /// Adds the elements to `bin`, links them, starts them and links `pad`.
     func attach(to bin: UnsafeMutablePointer<GstBin>, pad: UnsafeMutablePointer<GstPad>) throws(BuildError) {
         for e in elements { gst_bin_add(bin, e.ptr) }
-        // queue … tee, then tee ▶ appsink, tee ▶ pay ▶ udpsink.
-        let main = Array(elements.prefix(5))
-        let rtsp = [elements[5]]
-        let udp = Array(elements.dropFirst(6))
-        for chain in [main, [main[4]] + rtsp] + (udp.isEmpty ? [] : [[main[4]] + udp]) {
-            for (a, b) in zip(chain, chain.dropFirst()) where gst_element_link(a.ptr, b.ptr) == 0 {
-                throw .link("\(objectName(a.raw)) ▶ \(objectName(b.raw))")
-            }
+        // queue … capsfilter ▶ pay ▶ udpsink (or ▶ fakesink): one chain.
+        let chain = elements
+        for (a, b) in zip(chain, chain.dropFirst()) where gst_element_link(a.ptr, b.ptr) == 0 {
+            throw .link("\(objectName(a.raw)) ▶ \(objectName(b.raw))")
         }
-        installCallbacks(on: elements[5].ptr)
+        installUnitProbe(on: elements[4].ptr)
         installEventProbe()
         for e in elements.reversed() { gst_element_sync_state_with_parent(e.ptr) }
         guard let sinkPad = gst_element_get_static_pad(queue.ptr, "sink") else { throw .link("queue sink pad") }
@@ -321,16 +323,17 @@ final class RtspOutBranch: @unchecked Sendable {
 
     // MARK: data
 
-    private func installCallbacks(on sink: UnsafeMutablePointer<GstElement>) {
-        var callbacks = GstAppSinkCallbacks()
-        callbacks.new_sample = { sink, data in
-            guard let sink, let branch = WeakBranch.from(data) else { return GST_FLOW_OK }
-            guard let sample = gst_app_sink_pull_sample(sink) else { return GST_FLOW_OK }
-            branch.forward(sample)
-            gsb_sample_unref(sample)
-            return GST_FLOW_OK
-        }
-        gst_app_sink_set_callbacks(cast(sink, to: GstAppSink.self), &callbacks, weakPointer(), WeakBranch.destroyNotify)
+    private func installUnitProbe(on capsfilter: UnsafeMutablePointer<GstElement>) {
+        guard let pad = gst_element_get_static_pad(capsfilter, "src") else { return }
+        gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, { pad, info, data in
+            guard let pad, let info, let buffer = gsb_probe_info_buffer(info),
+                  let branch = WeakBranch.from(data) else { return GST_PAD_PROBE_OK }
+            let caps = gst_pad_get_current_caps(pad)
+            branch.forward(buffer, caps: caps)
+            if let caps { gsb_caps_unref(caps) }
+            return GST_PAD_PROBE_OK
+        }, weakPointer(), WeakBranch.destroyNotify)
+        gst_object_unref(UnsafeMutableRawPointer(pad))
     }
 
     private struct Push: @unchecked Sendable {
@@ -341,11 +344,10 @@ final class RtspOutBranch: @unchecked Sendable {
     private struct CapsRef: @unchecked Sendable { let ptr: UnsafeMutablePointer<GstCaps>? }
 
     /// One access unit to every feed that can take it.
-    private func forward(_ sample: OpaquePointer) {
+    private func forward(_ buffer: UnsafeMutablePointer<GstBuffer>, caps: UnsafeMutablePointer<GstCaps>?) {
         let units = encodedFrames.wrappingAdd(1, ordering: .relaxed).newValue
         if units == 1 || units % 300 == 0 { rtspOutLog.debug(nil, "\(path): \(units) units out of the encoder") }
-        guard let buffer = gst_sample_get_buffer(sample) else { return }
-        let sampleCaps = CapsRef(ptr: gst_sample_get_caps(sample))
+        let sampleCaps = CapsRef(ptr: caps)
         let delta = gst_buffer_has_flags(buffer, GST_BUFFER_FLAG_DELTA_UNIT) != 0
         // Which appsrcs play (a read of the element's state field, no lock).
         let playing: Set<UInt> = Set(feeds.withLock { $0.map { $0.appsrc } }.compactMap { appsrc in
