@@ -118,11 +118,6 @@ final class StreamDemux: @unchecked Sendable {
 
     private func chain(_ buffer: UnsafeMutablePointer<GstBuffer>) -> GstFlowReturn {
         let id = sourceId(of: buffer)
-        if sink.deleted.contains(id) {
-            demuxLog.debug(element.raw, "frame of source \(id) after its PAD_DELETED: dropped")
-            gsb_buffer_unref(buffer)
-            return GST_FLOW_OK
-        }
         guard let output = output(for: id) else {
             gsb_buffer_unref(buffer)
             return GST_FLOW_OK
@@ -139,9 +134,14 @@ final class StreamDemux: @unchecked Sendable {
         return GST_FLOW_OK
     }
 
-    /// The pad of `id`, made on first use.
+    /// The pad of `id`, made on first use; nil for an id whose PAD_DELETED
+    /// came and no PAD_ADDED since (its late frames and events are dropped).
     private func output(for id: UInt32) -> Output? {
         if let existing = pads.withLock({ $0[id] }) { return existing }
+        if sink.deleted.contains(id) {
+            demuxLog.debug(element.raw, "source \(id) after its PAD_DELETED: dropped")
+            return nil
+        }
         guard let template = gst_element_get_pad_template(element.ptr, "src_%u"),
               let pad = gst_pad_new_from_template(template, "src_\(id)") else {
             if sink.warned.insert(id).inserted { demuxLog.warning(element.raw, "could not make pad src_\(id)") }
@@ -298,12 +298,7 @@ final class StreamDemux: @unchecked Sendable {
             // PAD_ADDED makes the pad before the first frame; the others
             // (STREAM_START, STREAM_SEGMENT, STREAM_RESET) go to the pad
             // of their source, made for them if needed, unless it left.
-            if case .padAdded = lifecycle {
-                sink.deleted.remove(id)
-            } else if sink.deleted.contains(id) {
-                gsb_event_unref(event)
-                return
-            }
+            if case .padAdded = lifecycle { sink.deleted.remove(id) }
             if let output = output(for: id) {
                 if output.eos, case .streamStart = lifecycle { restart(output) }
                 gst_pad_push_event(output.pad.ptr, event)

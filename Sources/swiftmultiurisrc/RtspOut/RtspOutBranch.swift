@@ -328,9 +328,7 @@ final class RtspOutBranch: @unchecked Sendable {
         gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, { pad, info, data in
             guard let pad, let info, let buffer = gsb_probe_info_buffer(info),
                   let branch = WeakBranch.from(data) else { return GST_PAD_PROBE_OK }
-            let caps = gst_pad_get_current_caps(pad)
-            branch.forward(buffer, caps: caps)
-            if let caps { gsb_caps_unref(caps) }
+            branch.forward(buffer, pad: pad)
             return GST_PAD_PROBE_OK
         }, weakPointer(), WeakBranch.destroyNotify)
         gst_object_unref(UnsafeMutableRawPointer(pad))
@@ -344,10 +342,14 @@ final class RtspOutBranch: @unchecked Sendable {
     private struct CapsRef: @unchecked Sendable { let ptr: UnsafeMutablePointer<GstCaps>? }
 
     /// One access unit to every feed that can take it.
-    private func forward(_ buffer: UnsafeMutablePointer<GstBuffer>, caps: UnsafeMutablePointer<GstCaps>?) {
+    private func forward(_ buffer: UnsafeMutablePointer<GstBuffer>, pad: UnsafeMutablePointer<GstPad>) {
         let units = encodedFrames.wrappingAdd(1, ordering: .relaxed).newValue
         if units == 1 || units % 300 == 0 { rtspOutLog.debug(nil, "\(path): \(units) units out of the encoder") }
-        let sampleCaps = CapsRef(ptr: caps)
+        // Without a viewer (most of the time) nothing more per unit.
+        guard feeds.withLock({ !$0.isEmpty }) else { return }
+        let padCaps = gst_pad_get_current_caps(pad)
+        defer { if let padCaps { gsb_caps_unref(padCaps) } }
+        let unitCaps = CapsRef(ptr: padCaps)
         let delta = gst_buffer_has_flags(buffer, GST_BUFFER_FLAG_DELTA_UNIT) != 0
         // Which appsrcs play (a read of the element's state field, no lock).
         let playing: Set<UInt> = Set(feeds.withLock { $0.map { $0.appsrc } }.compactMap { appsrc in
@@ -379,10 +381,10 @@ final class RtspOutBranch: @unchecked Sendable {
                 }
                 gst_object_ref(list[i].appsrc.raw)
                 var newCaps: UnsafeMutablePointer<GstCaps>?
-                if let sampleCaps = sampleCaps.ptr, list[i].caps.map({ gst_caps_is_equal($0, sampleCaps) == 0 }) ?? true {
+                if let unitCaps = unitCaps.ptr, list[i].caps.map({ gst_caps_is_equal($0, unitCaps) == 0 }) ?? true {
                     if let old = list[i].caps { gsb_caps_unref(old) }
-                    list[i].caps = gst_caps_ref(sampleCaps)
-                    newCaps = gst_caps_ref(sampleCaps)
+                    list[i].caps = gst_caps_ref(unitCaps)
+                    newCaps = gst_caps_ref(unitCaps)
                 }
                 list[i].pushed += 1
                 if list[i].pushed <= 2 {

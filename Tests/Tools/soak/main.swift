@@ -68,11 +68,15 @@ func rssKb() -> Int {
 /// Open descriptors once the count holds still: a server connection closes
 /// a moment after its client read the answer (civetweb shuts the socket
 /// down, then closes it), so a count taken at once may see it. Bounded: 2 s.
-func settledFds() -> Int {
-    var last = openFds(), same = 0
-    for _ in 0..<100 where same < 5 {
+func settledFds() -> Int { settled(looks: 5, tries: 100, openFds) }
+
+/// `read()` once it gave the same value `looks` times in a row, 20 ms
+/// apart (at most `tries` reads).
+func settled(looks: Int, tries: Int, _ read: () -> Int) -> Int {
+    var last = read(), same = 0
+    for _ in 0..<tries where same < looks {
         usleep(20_000)
-        let now = openFds()
+        let now = read()
         same = now == last ? same + 1 : 0
         last = now
     }
@@ -84,14 +88,7 @@ func settledFds() -> Int {
 /// sample taken while that runs counts the source's memory (seen: ±1.5 MB
 /// from one sample to the next). Bounded: 1 s.
 func settledRssKb() -> Int {
-    var last = threadCount(), same = 0
-    for _ in 0..<50 where same < 3 {
-        usleep(20_000)
-        let now = threadCount()
-        same = now == last ? same + 1 : 0
-        last = now
-    }
-    maxThreads = max(maxThreads, last)
+    maxThreads = max(maxThreads, settled(looks: 3, tries: 50, threadCount))
     return rssKb()
 }
 
@@ -114,16 +111,13 @@ func mallocArenaCount() -> Int {
 
 nonisolated(unsafe) var maxThreads = 0  // the main thread only
 
-func threadCount() -> Int {
-    guard let dir = opendir("/proc/self/task") else { return -1 }
-    defer { closedir(dir) }
-    var n = 0
-    while readdir(dir) != nil { n += 1 }
-    return n - 2
-}
+func threadCount() -> Int { entryCount("/proc/self/task") }
 
-func openFds() -> Int {
-    guard let dir = opendir("/proc/self/fd") else { return -1 }
+func openFds() -> Int { entryCount("/proc/self/fd") }
+
+/// Entries of a /proc directory, without "." and "..".
+func entryCount(_ path: String) -> Int {
+    guard let dir = opendir(path) else { return -1 }
     defer { closedir(dir) }
     var n = 0
     while readdir(dir) != nil { n += 1 }
