@@ -82,6 +82,59 @@ import Testing
 
     // MARK: 4. framing, targets, Authorization
 
+    /// A worker describes a request it saw just before from what it kept
+    /// (RepeatedRequest) and reuses its last answer head (AnswerBuffer): on
+    /// one keep-alive connection (one worker), requests one byte apart from
+    /// the previous must each get their own answer.
+    @Test func aRepeatedRequestIsRecognisedOnlyWhenEveryByteIsTheSame() throws {
+        let control = RecordingControl()
+        _ = control.seed("cam1")
+        let server = try makeTestServer(control) {
+            $0.token = "s3cret"
+            $0.corsOrigins = ["http://dashboard.example:8080"]
+        }
+        defer { server.stop() }
+        let conn = try HTTPConnection(port: server.boundPort, timeoutMs: 3_000)
+        func ask(_ head: String) throws -> HTTPResponse {
+            try conn.send(head + "\r\n")
+            return try conn.readResponse()
+        }
+        let good = "GET /api/v1/stream/get-stream-info HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer s3cret\r\n"
+        let plain = try ask(good)
+        expectAnswer(plain, 200, "GET_LIVE_STREAM_INFO_SUCCESS")
+        #expect(String(decoding: plain.body, as: UTF8.self).contains("\"cam1\""))
+        #expect(plain.header("Content-Type") == "application/json")
+        // The same again: the same answer.
+        let again = try ask(good)
+        #expect(again.status == 200 && again.body == plain.body)
+        // One header value differs: Prometheus text, then JSON again.
+        let text = try ask(good + "Accept: text/plain\r\n")
+        #expect(text.header("Content-Type")?.hasPrefix("text/plain") == true)
+        #expect(try ask(good).header("Content-Type") == "application/json")
+        // The route differs by one byte (a trailing slash is the same route;
+        // a letter is another).
+        expectAnswer(try ask(good.replacingOccurrences(of: "get-stream-info", with: "get-stream-info/")), 200,
+                     "GET_LIVE_STREAM_INFO_SUCCESS")
+        #expect(try ask(good.replacingOccurrences(of: "get-stream-info", with: "get-stream-infx")).status == 404)
+        // An allowed origin gets its CORS header; the next request without
+        // Origin gets none.
+        let cors = try ask(good + "Origin: http://dashboard.example:8080\r\n")
+        #expect(cors.header("Access-Control-Allow-Origin") == "http://dashboard.example:8080")
+        #expect(try ask(good).header("Access-Control-Allow-Origin") == nil)
+        // The token's last byte differs: 401, which closes; then a fresh
+        // connection answers 200 again.
+        let wrong = try ask(good.replacingOccurrences(of: "s3cret", with: "s3creu"))
+        #expect(wrong.status == 401)
+        let next = try HTTPConnection(port: server.boundPort, timeoutMs: 3_000)
+        try next.send(good + "\r\n")
+        #expect(try next.readResponse().status == 200)
+        // HEAD after GET of the same path: the head only.
+        try next.send(good.replacingOccurrences(of: "GET ", with: "HEAD ") + "\r\n")
+        let headOnly = try next.readResponse(headOnly: true)
+        #expect(headOnly.status == 200 && headOnly.body.isEmpty)
+        #expect(headOnly.header("Content-Length") == plain.header("Content-Length"))
+    }
+
     /// What the server says about the connection is what happens to it.
     @Test func connectionHeaderTellsTheTruth() throws {
         let server = try makeTestServer(RecordingControl())

@@ -408,4 +408,39 @@ import swiftcustomevents
         // not tested, to stay off the network.)
         #expect(throws: RestServerError.self) { _ = try RestServer.resolve("::1") }
     }
+
+    // MARK: the answer path's shortcuts agree with the plain forms
+
+    @Test func latencyBucketsMatchTheBounds() {
+        let bounds = RestCounters.bucketBounds
+        var samples: [Double] = [0, -1, .infinity, .nan, 1e-9, 1e6]
+        for b in bounds { samples += [b, b.nextDown, b.nextUp, b * 0.999, b * 1.001] }
+        for s in samples {
+            let plain = bounds.firstIndex { s <= $0 } ?? bounds.count
+            #expect(RestCounters.bucket(of: s) == plain, "\(s)")
+        }
+    }
+
+    @Test func knownHeadersFindTheFirstOfEachNameFolded() {
+        let headers: [(name: String, value: String)] = [
+            ("X-Other", "1"), ("hOsT", "a"), ("Accept", "text/plain"), ("HOST", "b"), ("Expect", "100-continue"),
+            ("content-length", "5"), ("Content-Length", "5"), ("Origin", "http://o"), ("Connection", "close"),
+            ("AUTHORIZATION", "Bearer t"), ("Transfer-Encoding", "chunked"), ("Hosts", "no"), ("Acceptx", "no"),
+        ]
+        let request = RestRequest(method: "GET", path: "/", requestPath: "/", query: nil, httpVersion: "1.1",
+                                  headers: headers, body: [], remoteAddress: "")
+        for name in KnownHeaders.Name.allCases {
+            let spelled = "\(name.text)"
+            #expect(request.header(name) == request.header(spelled), "\(spelled)")
+            #expect(request.known.count(name) == headers.filter { $0.name.lowercased() == spelled }.count, "\(spelled)")
+        }
+        #expect(request.known.count(.host) == 2)
+        #expect(request.header(.host) == "a")
+        // Changing the headers finds them again.
+        var changed = request
+        changed.headers = [("Origin", "http://p")]
+        #expect(changed.header(.origin) == "http://p")
+        #expect(changed.header(.host) == nil)
+        #expect(!changed.known.has(.contentLength))
+    }
 }

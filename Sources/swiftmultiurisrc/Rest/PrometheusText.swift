@@ -125,7 +125,7 @@ extension RestRequest {
     /// stream-info, live, ready and startup. Compared without case, as
     /// media types are.
     var wantsPrometheusText: Bool {
-        guard let accept = header("Accept") else { return false }
+        guard let accept = header(.accept) else { return false }
         return accept.lowercased().contains("text/plain")
     }
 }

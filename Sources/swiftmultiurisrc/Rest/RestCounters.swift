@@ -19,6 +19,21 @@ struct RestCounters: Sendable, Equatable {
     static let bucketBounds: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                          0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
+    /// The index in `bucketBounds` of the first bound `seconds` is within
+    /// (`bucketBounds.count`: +Inf), by comparisons with the same literals:
+    /// every answer observes once, and a search of the static array
+    /// retained and released it each time (RestParseTests checks both agree).
+    static func bucket(of seconds: Double) -> Int {
+        if seconds <= 0.001 {
+            return seconds <= 0.0001 ? 0 : seconds <= 0.00025 ? 1 : seconds <= 0.0005 ? 2 : 3
+        }
+        if seconds <= 0.05 {
+            return seconds <= 0.0025 ? 4 : seconds <= 0.005 ? 5 : seconds <= 0.01 ? 6 : seconds <= 0.025 ? 7 : 8
+        }
+        if seconds <= 1 { return seconds <= 0.1 ? 9 : seconds <= 0.25 ? 10 : seconds <= 0.5 ? 11 : 12 }
+        return seconds <= 2.5 ? 13 : seconds <= 5 ? 14 : seconds <= 10 ? 15 : 16
+    }
+
     struct Histogram: Sendable, Equatable {
         /// Per bucket, not cumulative (one add per observation); the last
         /// entry is +Inf.
@@ -27,7 +42,7 @@ struct RestCounters: Sendable, Equatable {
         var count: UInt64 = 0
 
         mutating func observe(_ seconds: Double) {
-            let index = RestCounters.bucketBounds.firstIndex { seconds <= $0 } ?? RestCounters.bucketBounds.count
+            let index = RestCounters.bucket(of: seconds)
             counts[index] &+= 1
             sum += seconds
             count &+= 1
@@ -65,21 +80,71 @@ extension RestCounters {
     }
 }
 
+/// One shard of RestStats. The built-in routes count in an array by their
+/// place in `BuiltInRoutes.served` (`Route.slot`), so that an answer costs
+/// no hashing: the two dictionary updates with a String key were a tenth
+/// of a GET stream-info's time in the handler (bench P4, perf). Registered
+/// prefixes, the streaming routes and "unknown" go to `others`.
+struct RestCounterShard: Sendable {
+    struct Slot: Sendable {
+        /// (status, answers) pairs in the order first seen: a route answers
+        /// with a handful of codes, a short scan finds them.
+        var codes: [(code: Int, count: UInt64)] = []
+        var latency = RestCounters.Histogram()
+    }
+
+    var slots: [Slot]
+    var others = RestCounters()
+
+    init(slotCount: Int) { slots = [Slot](repeating: Slot(), count: slotCount) }
+
+    mutating func record(slot: Int?, route: String, code: Int, seconds: Double) {
+        guard let slot, slots.indices.contains(slot) else {
+            others.record(route: route, code: code, seconds: seconds)
+            return
+        }
+        if let i = slots[slot].codes.firstIndex(where: { $0.code == code }) {
+            slots[slot].codes[i].count &+= 1
+        } else {
+            slots[slot].codes.append((code, 1))
+        }
+        slots[slot].latency.observe(max(0, seconds))
+    }
+
+    /// Adds this shard to `total`, naming each slot by `routeOf(slot)`.
+    func add(to total: inout RestCounters, routeOf: (Int) -> String) {
+        total.add(others)
+        for (slot, counts) in slots.enumerated() where !counts.codes.isEmpty {
+            let route = routeOf(slot)
+            for (code, n) in counts.codes { total.requests[RestCounters.Key(route: route, code: code), default: 0] &+= n }
+            total.latency[route, default: RestCounters.Histogram()].add(counts.latency)
+        }
+    }
+}
+
 /// The server's counters in a few shards, each behind its own short lock:
-/// every answer records once (a few dictionary updates), a scrape merges
-/// the shards. One lock for all made the four keep-alive workers of bench
-/// P4 queue behind each other on every answer; a worker thread keeps to
-/// its shard (picked from its thread id), so workers rarely meet on one.
+/// every answer records once, a scrape merges the shards. One lock for all
+/// made the four keep-alive workers of bench P4 queue behind each other on
+/// every answer; a worker thread keeps to its shard (picked from its thread
+/// id), so workers rarely meet on one.
 final class RestStats: Sendable {
     private final class Shard: Sendable {
-        let counters = Mutex(RestCounters())
+        let counters: Mutex<RestCounterShard>
         // Keeps two shards' locks off one cache line (they are allocated
         // one after the other).
         private let padding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        init(slotCount: Int) { counters = Mutex(RestCounterShard(slotCount: slotCount)) }
     }
 
     private static let shardCount = 8
-    private let shards: [Shard] = (0..<RestStats.shardCount).map { _ in Shard() }
+    /// The route of each slot (`BuiltInRoutes.served`'s paths by default).
+    private let slotRoutes: [String]
+    private let shards: [Shard]
+
+    init(slotRoutes: [String] = BuiltInRoutes.served.map(\.path)) {
+        self.slotRoutes = slotRoutes
+        shards = (0..<Self.shardCount).map { _ in Shard(slotCount: slotRoutes.count) }
+    }
 
     private func shard() -> Shard {
         // pthread_t is the thread's control block address: its low bits are
@@ -90,13 +155,19 @@ final class RestStats: Sendable {
         return shards[Int(h % UInt64(Self.shardCount))]
     }
 
-    func record(route: String, code: Int, seconds: Double) {
-        shard().counters.withLock { $0.record(route: route, code: code, seconds: seconds) }
+    /// One answer. `slot` is the built-in route's `Route.slot` (its `route`
+    /// must then be that route's path); nil for any other route.
+    func record(slot: Int? = nil, route: String, code: Int, seconds: Double) {
+        shard().counters.withLock { $0.record(slot: slot, route: route, code: code, seconds: seconds) }
     }
 
     func snapshot() -> RestCounters {
         var total = RestCounters()
-        for s in shards { s.counters.withLock { total.add($0) } }
+        for s in shards {
+            s.counters.withLock { shard in
+                shard.add(to: &total) { slotRoutes.indices.contains($0) ? slotRoutes[$0] : "unknown" }
+            }
+        }
         return total
     }
 }

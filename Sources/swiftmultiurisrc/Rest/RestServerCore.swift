@@ -239,7 +239,7 @@ enum ConnectionSocket {
 ///
 /// Locks here guard only bookkeeping (startup log, serving threads, client
 /// counts, body deadlines) and are never held while a route runs.
-final class ServerCore: Sendable {
+final class ServerCore: RouteHost {
     /// Weak: see RestServer. Read once per request.
     private weak let control: (any StreamControl)?
     let log: DebugCategory
@@ -273,6 +273,11 @@ final class ServerCore: Sendable {
     private let stopping = Atomic<Bool>(false)
     /// The Date header, made once per second rather than per answer.
     private let dateHeader = HTTPDateCache()
+    /// Each worker's previous request, to describe the same one again
+    /// without building its Strings (see RepeatedRequest).
+    private let previousRequest = PerThread<RepeatedRequest>()
+    /// Each worker's answer buffer and last head (see AnswerBuffer).
+    private let answerBuffers = PerThread<AnswerBuffer>()
     /// Connections between civetweb's init_connection and connection_close.
     private let openConnections = Atomic<Int>(0)
     /// Bodies being read, by id: the watchdog shuts the socket of one that
@@ -508,6 +513,10 @@ final class ServerCore: Sendable {
     }
 
     static func framing(_ request: RestRequest) -> Framing {
+        // Nearly every GET: nothing to frame, at most one Host.
+        if !request.known.has(.contentLength), !request.known.has(.transferEncoding), request.known.count(.host) <= 1 {
+            return .none
+        }
         var lengths: [String] = []
         var transferEncoding = false
         var hosts = 0
@@ -537,6 +546,13 @@ final class ServerCore: Sendable {
     /// The methods of built-in routes, made once rather than per request.
     private static let getAndHead = ["GET", "HEAD"], postOnly = ["POST"]
 
+    /// What GET info shows of this server.
+    var facts: ServerFacts {
+        ServerFacts(address: policy.boundAddress, port: port.load(ordering: .acquiring),
+                    tokenRequired: policy.token != nil, corsOrigins: policy.corsOrigins,
+                    strictHttpStatus: policy.strictHttpStatus, tls: policy.tls, startedAtMs: startedAtMs)
+    }
+
     /// Handles one request; returns the HTTP status for civetweb's access log
     /// (1-999 means "handled").
     func handle(_ conn: OpaquePointer) -> Int {
@@ -546,11 +562,20 @@ final class ServerCore: Sendable {
             depth.leave()
             inFlight.subtract(1, ordering: .acquiringAndReleasing)
         }
+        // The struct is over a kilobyte: read through the pointer, not copied.
         guard let infoPointer = mg_get_request_info(conn) else { return 0 }
-        let info = infoPointer.pointee
         let state = mg_get_user_connection_data(conn).map { Unmanaged<ConnectionState>.fromOpaque($0).takeUnretainedValue() }
         defer { state?.lastActivityMs = monotonicMs() }
-        var request = Self.describe(info)
+        let repeated = previousRequest.value(orMake: { RepeatedRequest() })
+        var request: RestRequest
+        var knownBuiltIn: Route?
+        if let repeated, let previous = repeated.request(matching: infoPointer, receivedAtNs: monotonicNs()) {
+            (request, knownBuiltIn) = previous
+        } else {
+            request = Self.describe(infoPointer.pointee)
+            knownBuiltIn = BuiltInRoutes.byPath[request.path]
+            repeated?.remember(infoPointer, as: request, route: knownBuiltIn)
+        }
         let head = request.method == "HEAD"
         let readsBody = request.method != "GET" && !head && request.method != "OPTIONS"
 
@@ -572,10 +597,10 @@ final class ServerCore: Sendable {
         // page on another origin (or a DNS name rebound to us) must not
         // reach a route, whatever Content-Type it picked to skip preflight.
         var cors: [RestHeader] = []
-        if let origin = request.header("Origin") {
+        if let origin = request.header(.origin) {
             // The console's own page (same origin: the Host it was loaded
             // from, itself checked just below) needs no CORS entry.
-            let sameOrigin = policy.isSameOrigin(origin, host: request.header("Host"))
+            let sameOrigin = policy.isSameOrigin(origin, host: request.header(.host))
             guard sameOrigin || policy.originAllowed(origin) else {
                 return send(conn, request,
                             .failure("REQUEST", status: 403,
@@ -588,7 +613,7 @@ final class ServerCore: Sendable {
             }
         }
         // "Not only blanks" on bytes: what restTrimmed(host).isEmpty tells, without the copy.
-        if let host = request.header("Host"), host.utf8.contains(where: { $0 != 32 && $0 != 9 }), !policy.hostAllowed(host) {
+        if let host = request.header(.host), host.utf8.contains(where: { $0 != 32 && $0 != 9 }), !policy.hostAllowed(host) {
             return send(conn, request,
                         .failure("REQUEST", status: 403,
                                  detail: "Host: \"\(host.prefix(100))\" is not a name of this server (property allowed-hosts)"),
@@ -612,7 +637,7 @@ final class ServerCore: Sendable {
             case registered(RestRouteRegistry.Entry)
         }
         let target: Target
-        if let route = BuiltInRoutes.byPath[request.path] {
+        if let route = knownBuiltIn {
             target = .builtIn(route)
         } else if let route = BuiltInRoutes.streamingByPath[request.path] {
             target = .streaming(route)
@@ -653,9 +678,11 @@ final class ServerCore: Sendable {
         // The probes answer without the token: Kubernetes' kubelet (and any
         // load balancer) checks them without credentials, and they tell
         // nothing but YES or NO.
-        var isProbe = false
-        if case let .builtIn(route) = target { isProbe = route.keepsStatusLine || ConsoleRoutes.isPublic(route.path) }
-        if let token = policy.token, !isProbe, !Self.authorized(request.header("Authorization"), token: token) {
+        func isProbe() -> Bool {
+            guard case let .builtIn(route) = target else { return false }
+            return route.keepsStatusLine || ConsoleRoutes.isPublic(route.path)
+        }
+        if let token = policy.token, !isProbe(), !Self.authorized(request.header(.authorization), token: token) {
             return send(conn, request,
                         .failure("REQUEST", status: 401, detail: "Authorization: a valid 'Bearer <token>' header is required",
                                  headers: [RestHeader(name: "WWW-Authenticate", value: "Bearer")]),
@@ -671,7 +698,7 @@ final class ServerCore: Sendable {
         }
 
         if case let .streaming(route) = target {
-            return serveStreaming(route, conn, request, info: info, control: control, cors: cors)
+            return serveStreaming(route, conn, request, info: infoPointer.pointee, control: control, cors: cors)
         }
 
         if readsBody {
@@ -682,8 +709,8 @@ final class ServerCore: Sendable {
             default: declared = 0
             }
             switch readBody(conn, declaredLength: declared,
-                            expectsContinue: request.header("Expect")?.lowercased() == "100-continue",
-                            remotePort: Int(info.remote_port), localPort: Int(info.server_port),
+                            expectsContinue: request.header(.expect)?.lowercased() == "100-continue",
+                            remotePort: Int(infoPointer.pointee.remote_port), localPort: Int(infoPointer.pointee.server_port),
                             remoteAddress: request.remoteAddress) {
             case let .success(body):
                 request.body = body
@@ -704,26 +731,77 @@ final class ServerCore: Sendable {
 
         let response: RestResponse
         // What metricsRoute would find again, with two more look-ups.
-        var knownRoute: String?
+        var knownRoute: Route?
         switch target {
         case let .builtIn(route):
-            knownRoute = route.path
+            knownRoute = route
             guard let control else {
                 return send(conn, request,
                             .failure(operation, status: 503, detail: "the element serving this API is gone"),
                             head: head, close: closeAfter, extra: cors)
             }
-            let facts = ServerFacts(address: policy.boundAddress, port: port.load(ordering: .acquiring),
-                                    tokenRequired: policy.token != nil, corsOrigins: policy.corsOrigins,
-                                    strictHttpStatus: policy.strictHttpStatus, tls: policy.tls, startedAtMs: startedAtMs)
-            let context = RouteContext(request: request, control: control, log: log, server: facts, restStats: restStats)
+            // The answer reads the request back from the context: the
+            // request is dead after this line, so it is moved rather than
+            // copied (a retain and a release of each of its Strings).
+            let context = RouteContext(request: request, control: control, log: log, host: self)
             response = Self.onTheWire(route.respond(context), strict: policy.strictHttpStatus || route.keepsStatusLine)
+            return send(conn, context.request, response, head: head, close: closeAfter, extra: cors, metricsRoute: knownRoute)
         case let .registered(entry):
             response = entry.handler(request)
         case .streaming:
             response = .failure(operation, status: 500, detail: "streaming route reached the answer path")
         }
         return send(conn, request, response, head: head, close: closeAfter, extra: cors, metricsRoute: knownRoute)
+    }
+
+    /// Counted before the write: a client that read this answer finds it
+    /// counted.
+    private func recordAnswer(_ request: RestRequest, status: Int, knownRoute: Route?) {
+        guard request.receivedAtNs != 0 else { return }
+        restStats.record(slot: knownRoute?.slot, route: knownRoute?.path ?? metricsRoute(request.path), code: status,
+                         seconds: Double(monotonicNs() &- request.receivedAtNs) / 1e9)
+    }
+
+    /// Status line and headers, through the blank line. `headers` must hold
+    /// no Content-Type, Content-Length or Date (such are dropped, logged)
+    /// and its Connection header, if any, is left to `closing`.
+    static func appendHead(to bytes: inout [UInt8], status: Int, contentType: String, length: Int, date: String,
+                           headers: [RestHeader], closing: Bool, log: DebugCategory) {
+        // Constants straight from their static bytes (a String's UTF8View
+        // append costs several times more). `bytes` is passed, not
+        // captured: a captured var is checked for exclusive access at
+        // every use.
+        func add(_ bytes: inout [UInt8], _ text: String) { bytes.append(contentsOf: text.utf8) }
+        func add(_ bytes: inout [UInt8], _ text: StaticString) { JSONCodec.appendRaw(text, to: &bytes) }
+        add(&bytes, "HTTP/1.1 " as StaticString)
+        JSONCodec.appendDecimal(Int64(status), to: &bytes)
+        add(&bytes, " " as StaticString)
+        add(&bytes, HTTPStatus.text(status))
+        if status != 204 {
+            // RFC 9110 8.6: no Content-Length on 204.
+            add(&bytes, "\r\nContent-Type: " as StaticString)
+            add(&bytes, contentType)
+            add(&bytes, "\r\nContent-Length: " as StaticString)
+            JSONCodec.appendDecimal(Int64(length), to: &bytes)
+        }
+        add(&bytes, "\r\nDate: " as StaticString)
+        add(&bytes, date)
+        add(&bytes, "\r\n" as StaticString)
+        for h in headers {
+            let name = h.name.lowercased()
+            // Compare bytes: "\r\n" is one Character in Swift.
+            let unsafe = (h.name + h.value).utf8.contains { $0 == 13 || $0 == 10 } || h.name.utf8.contains(58)
+            guard !h.name.isEmpty, !unsafe, name != "content-type", name != "content-length", name != "date" else {
+                log.warning(nil, "REST: dropped invalid response header \"\(h.name)\"")
+                continue
+            }
+            if name == "connection" { continue }
+            add(&bytes, h.name)
+            add(&bytes, ": ")
+            add(&bytes, h.value)
+            add(&bytes, "\r\n")
+        }
+        add(&bytes, closing ? "Connection: close\r\n\r\n" as StaticString : "Connection: keep-alive\r\n\r\n" as StaticString)
     }
 
     /// A DeepStream route's answer as it goes out: DeepStream 9.1 sends every
@@ -779,13 +857,11 @@ final class ServerCore: Sendable {
         let remote = withUnsafeBytes(of: info.remote_addr) { raw in
             String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
-        var request = RestRequest(method: method, path: routePath(target.routePath), requestPath: target.path,
-                                  query: info.query_string.map { String(cString: $0) },
-                                  httpVersion: info.http_version.map { String(cString: $0) } ?? "1.1",
-                                  headers: headers, body: [], remoteAddress: remote)
-        request.authority = target.authority
-        request.receivedAtNs = monotonicNs()
-        return request
+        return RestRequest(method: method, path: routePath(target.routePath), requestPath: target.path,
+                           query: info.query_string.map { String(cString: $0) },
+                           httpVersion: info.http_version.map { String(cString: $0) } ?? "1.1",
+                           headers: headers, body: [], remoteAddress: remote,
+                           authority: target.authority, receivedAtNs: monotonicNs())
     }
 
     /// "/api/v1/stream/add/" -> "/stream/add": one table serves both spellings.
@@ -871,7 +947,7 @@ final class ServerCore: Sendable {
     /// "100 Continue" has to be written before the body is read.
     @discardableResult
     func send(_ conn: OpaquePointer, _ request: RestRequest, _ response: RestResponse, head: Bool, close: Bool,
-              extra: [RestHeader] = [], metricsRoute knownRoute: String? = nil) -> Int {
+              extra: [RestHeader] = [], metricsRoute knownRoute: Route? = nil) -> Int {
         var status = response.status
         var body: [UInt8]
         var contentType = "application/json"
@@ -886,63 +962,50 @@ final class ServerCore: Sendable {
             status = 500
             body = Array(#"{"status":"HTTP/1.1 500 Internal Server Error","reason":"INTERNAL_FAIL, invalid response"}"#.utf8)
         }
-        // One buffer for head and body, appended to in place (this runs for
-        // every answer: see bench P4).
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(body.count + 256)
-        // Constants straight from their static bytes (a String's UTF8View
-        // append costs several times more). `bytes` is passed, not
-        // captured: a captured var is checked for exclusive access at
-        // every use.
-        func add(_ bytes: inout [UInt8], _ text: String) { bytes.append(contentsOf: text.utf8) }
-        func add(_ bytes: inout [UInt8], _ text: StaticString) { JSONCodec.appendRaw(text, to: &bytes) }
-        add(&bytes, "HTTP/1.1 " as StaticString)
-        JSONCodec.appendDecimal(Int64(status), to: &bytes)
-        add(&bytes, " " as StaticString)
-        add(&bytes, HTTPStatus.text(status))
-        if status != 204 {
-            // RFC 9110 8.6: no Content-Length on 204.
-            add(&bytes, "\r\nContent-Type: " as StaticString)
-            add(&bytes, contentType)
-            add(&bytes, "\r\nContent-Length: " as StaticString)
-            JSONCodec.appendDecimal(Int64(body.count), to: &bytes)
-        }
-        add(&bytes, "\r\nDate: " as StaticString)
-        add(&bytes, dateHeader.now())
-        add(&bytes, "\r\n" as StaticString)
-        var connection: String? = close ? "close" : nil
-        // Most answers have no extra header: no concatenated array for them.
-        for h in response.headers.isEmpty ? extra : extra.isEmpty ? response.headers : response.headers + extra {
-            let name = h.name.lowercased()
-            // Compare bytes: "\r\n" is one Character in Swift.
-            let unsafe = (h.name + h.value).utf8.contains { $0 == 13 || $0 == 10 } || h.name.utf8.contains(58)
-            guard !h.name.isEmpty, !unsafe, name != "content-type", name != "content-length", name != "date" else {
-                log.warning(nil, "REST: dropped invalid response header \"\(h.name)\"")
-                continue
+        let extraHeaders = response.headers.isEmpty ? extra : extra.isEmpty ? response.headers : response.headers + extra
+        let written: Int32
+        if extraHeaders.isEmpty, body.count <= AnswerBuffer.reusedUpTo, let answer = answerBuffers.value(orMake: { AnswerBuffer() }) {
+            // Most answers: no header of their own. The head is the one this
+            // thread sent last unless status, type, length, second or
+            // Connection changed, and head and body go out of one buffer
+            // the thread keeps.
+            let closing = close || !Self.clientKeepsAlive(request)
+            if closing { mg_disable_connection_keep_alive(conn) }
+            let key = AnswerBuffer.HeadKey(status: status, contentType: contentType, length: body.count,
+                                           second: Glibc.time(nil), closing: closing)
+            if answer.headKey != key {
+                answer.head.removeAll(keepingCapacity: true)
+                Self.appendHead(to: &answer.head, status: status, contentType: contentType, length: body.count,
+                                date: dateHeader.now(), headers: [], closing: closing, log: log)
+                answer.headKey = key
             }
-            if name == "connection" {
+            answer.bytes.removeAll(keepingCapacity: true)
+            answer.bytes.append(contentsOf: answer.head)
+            if !head { answer.bytes.append(contentsOf: body) }
+            recordAnswer(request, status: status, knownRoute: knownRoute)
+            written = answer.bytes.withUnsafeBytes { mg_write(conn, $0.baseAddress, $0.count) }
+        } else {
+            var connection: String? = close ? "close" : nil
+            // The first valid Connection header decides (appendHead drops
+            // the invalid ones and leaves this one to `closing`).
+            for h in extraHeaders where h.name.lowercased() == "connection"
+                && !h.value.utf8.contains(where: { $0 == 13 || $0 == 10 }) {
                 connection = connection ?? h.value
-                continue
             }
-            add(&bytes, h.name)
-            add(&bytes, ": ")
-            add(&bytes, h.value)
-            add(&bytes, "\r\n")
+            let closing = asciiCaseInsensitiveEqual(connection ?? (Self.clientKeepsAlive(request) ? "keep-alive" : "close"), "close")
+            // What we say is what happens: civetweb would otherwise keep the
+            // connection (and read an unread body as the next request, or drain
+            // a declared body for as long as the client keeps sending).
+            if closing { mg_disable_connection_keep_alive(conn) }
+            // One buffer for head and body, appended to in place.
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(body.count + 256)
+            Self.appendHead(to: &bytes, status: status, contentType: contentType, length: body.count,
+                            date: dateHeader.now(), headers: extraHeaders, closing: closing, log: log)
+            if !head { bytes.append(contentsOf: body) }
+            recordAnswer(request, status: status, knownRoute: knownRoute)
+            written = bytes.withUnsafeBytes { mg_write(conn, $0.baseAddress, $0.count) }
         }
-        // ASCII folding is enough: no other letter lowercases to one of "close".
-        let closing = asciiCaseInsensitiveEqual(connection ?? (Self.clientKeepsAlive(request) ? "keep-alive" : "close"), "close")
-        // What we say is what happens: civetweb would otherwise keep the
-        // connection (and read an unread body as the next request, or drain
-        // a declared body for as long as the client keeps sending).
-        if closing { mg_disable_connection_keep_alive(conn) }
-        add(&bytes, closing ? "Connection: close\r\n\r\n" as StaticString : "Connection: keep-alive\r\n\r\n" as StaticString)
-        if !head { bytes.append(contentsOf: body) }
-        // Before the write: a client that read this answer finds it counted.
-        if request.receivedAtNs != 0 {
-            restStats.record(route: knownRoute ?? metricsRoute(request.path), code: status,
-                             seconds: Double(monotonicNs() &- request.receivedAtNs) / 1e9)
-        }
-        let written = bytes.withUnsafeBytes { mg_write(conn, $0.baseAddress, $0.count) }
         if written < 0 { log.debug(nil, "REST: client went away before the answer to \(request.requestPath)") }
         if status >= 500 {
             log.warning(nil, "REST \(request.method) \(request.requestPath) from \(request.remoteAddress) -> \(status)")
@@ -962,7 +1025,7 @@ final class ServerCore: Sendable {
     /// the client wants it and the body was consumed): HTTP/1.1 keeps alive
     /// unless the client says close; HTTP/1.0 only when asked.
     static func clientKeepsAlive(_ request: RestRequest) -> Bool {
-        let connection = request.header("Connection") ?? ""
+        let connection = request.header(.connection) ?? ""
         // ASCII values (all real ones) are searched byte by byte: String's
         // `contains` builds a searcher per call, and the two of them were a
         // quarter of a GET stream-info's instructions (bench P4). Others go
@@ -984,6 +1047,124 @@ final class ServerCore: Sendable {
 /// The request target as sent, split for routing (RFC 9112 3.2): origin
 /// form "/path", absolute form "http://host:port/path" (servers MUST accept
 /// it; its authority is checked like Host).
+/// A worker's buffer for the answers it writes, and the head of its last
+/// one: a poller's answers differ in their body at most, and building the
+/// head, and a new buffer, for each was a fifth of a GET's time in the
+/// handler (bench P4, perf). Bodies over `reusedUpTo` get a buffer of their
+/// own, so that a thread keeps at most that much.
+final class AnswerBuffer {
+    static let reusedUpTo = 16 * 1024
+
+    struct HeadKey: Equatable {
+        var status: Int
+        var contentType: String
+        var length: Int
+        var second: time_t
+        var closing: Bool
+    }
+
+    var headKey: HeadKey?
+    var head: [UInt8] = []
+    var bytes: [UInt8] = []
+}
+
+/// A worker's previous request, kept to describe the next one: keep-alive
+/// pollers (dashboards, Prometheus, bench P4) send the very same bytes over
+/// and over, and building the request's Strings, its header list and its
+/// route look-up each time was a fifth of a GET stream-info's time in the
+/// handler (perf). A request matches only when every field civetweb parsed
+/// is byte for byte the one remembered; the body is never part of it (it is
+/// read after this). One per thread: no lock, no sharing.
+final class RepeatedRequest {
+    /// The fields in the order `fields(of:)` walks them, each ended by a 0;
+    /// a missing one (no query) is a single 1 byte instead.
+    private var raw: [UInt8] = []
+    private var request: RestRequest?
+    private var route: Route?
+    /// A request larger than this is not kept (it is rare, and a long
+    /// compare would cost what it saves).
+    private static let maxBytes = 2048
+
+    /// The remembered request (with `receivedAtNs`) and its built-in route
+    /// when `info` is the same request again; nil otherwise.
+    func request(matching info: UnsafePointer<mg_request_info>, receivedAtNs: UInt64) -> (RestRequest, Route?)? {
+        guard var previous = request else { return nil }
+        let same = raw.withUnsafeBufferPointer { stored -> Bool in
+            var at = 0
+            return Self.fields(of: info) { field in
+                guard let field else {
+                    guard at < stored.count, stored[at] == 1 else { return false }
+                    at += 1
+                    return true
+                }
+                // A field is remembered as its bytes (none of them 0 or 1)
+                // and a 0: equal when the bytes compare equal and the 0 is
+                // where this one ends.
+                let length = strlen(field)
+                guard let base = stored.baseAddress, at + length < stored.count,
+                      memcmp(base + at, field, length) == 0, stored[at + length] == 0,
+                      memchr(field, 1, length) == nil else { return false }
+                at += length + 1
+                return true
+            } && at == stored.count
+        }
+        guard same else { return nil }
+        previous.receivedAtNs = receivedAtNs
+        return (previous, route)
+    }
+
+    func remember(_ info: UnsafePointer<mg_request_info>, as described: RestRequest, route: Route?) {
+        var bytes: [UInt8] = []
+        var fits = true
+        let complete = Self.fields(of: info) { field in
+            guard let field else { bytes.append(1); return true }
+            var p = field
+            // Bytes 1 mark a missing field: such a request is not kept.
+            while p.pointee != 0 {
+                let b = UInt8(bitPattern: p.pointee)
+                guard b > 1, bytes.count < Self.maxBytes else { fits = false; return false }
+                bytes.append(b)
+                p += 1
+            }
+            bytes.append(0)
+            return true
+        }
+        guard complete, fits else {
+            request = nil
+            return
+        }
+        raw = bytes
+        request = described
+        self.route = route
+    }
+
+    /// Calls `visit` with each field `ServerCore.describe` reads, in order,
+    /// nil for a missing one; stops at the first false. Through the pointer:
+    /// the struct is over a kilobyte (its header array), not to be copied.
+    private static func fields(of info: UnsafePointer<mg_request_info>, _ visit: (UnsafePointer<CChar>?) -> Bool) -> Bool {
+        let base = UnsafeRawPointer(info)
+        guard visit(info.pointee.request_method), visit(info.pointee.request_uri), visit(info.pointee.query_string),
+              visit(info.pointee.http_version),
+              let remoteAt = MemoryLayout<mg_request_info>.offset(of: \.remote_addr),
+              let headersAt = MemoryLayout<mg_request_info>.offset(of: \.http_headers) else { return false }
+        // remote_addr is a fixed array; it ends at its first 0.
+        let remoteSize = MemoryLayout.size(ofValue: info.pointee.remote_addr)
+        let remote = (base + remoteAt).assumingMemoryBound(to: CChar.self)
+        guard UnsafeBufferPointer(start: remote, count: remoteSize).contains(0), visit(remote) else { return false }
+        let count = Int(max(0, min(info.pointee.num_headers, Int32(MG_MAX_HEADERS))))
+        var countText: (CChar, CChar, CChar) = (CChar(48 + count / 10 % 10), CChar(48 + count % 10), 0)
+        guard withUnsafePointer(to: &countText, { $0.withMemoryRebound(to: CChar.self, capacity: 3) { visit($0) } }) else {
+            return false
+        }
+        let headers = (base + headersAt).assumingMemoryBound(to: mg_header.self)
+        for i in 0..<count {
+            // describe skips a header without a name; so do we, as a field.
+            guard visit(headers[i].name), visit(headers[i].value) else { return false }
+        }
+        return true
+    }
+}
+
 struct RequestTarget {
     /// The path as sent (still percent-encoded), for logs and errors.
     var path: String

@@ -37,7 +37,10 @@ enum HTTPMethod: String, Sendable {
 /// cap; 429 max-batch-size reached; 500 internal; 503 element gone or
 /// server stopping. Parse failures name the field by its full path
 /// ("stream.roi[1].left").
-struct Route: Sendable {
+///
+/// A class: the server looks a route up and passes it along on every
+/// request, and a struct's copies retained its three references each time.
+final class Route: Sendable {
     let method: HTTPMethod
     /// Without the "/api/v1" prefix: "/stream/add". The server serves every
     /// route under both spellings (DeepStream 6.2/6.3 had no prefix).
@@ -49,14 +52,24 @@ struct Route: Sendable {
     /// strict-http-status is off: probes (live, ready, startup) answer 503
     /// for "NO", which is all a Kubernetes probe reads.
     let keepsStatusLine: Bool
+    /// Its place in `BuiltInRoutes.served` (where RestStats counts it); -1
+    /// outside that table.
+    let slot: Int
 
-    init(_ method: HTTPMethod, _ path: String, operation: String, keepsStatusLine: Bool = false,
+    init(_ method: HTTPMethod, _ path: String, operation: String, keepsStatusLine: Bool = false, slot: Int = -1,
          handler: @escaping @Sendable (RouteContext) throws(ControlError) -> RestResponse) {
         self.method = method
         self.path = path
         self.operation = operation
         self.keepsStatusLine = keepsStatusLine
+        self.slot = slot
         self.handler = handler
+    }
+
+    /// `route` at `slot` of the served table.
+    fileprivate convenience init(_ route: Route, slot: Int) {
+        self.init(route.method, route.path, operation: route.operation, keepsStatusLine: route.keepsStatusLine,
+                  slot: slot, handler: route.handler)
     }
 
     /// Runs the handler; any error becomes the route's `_FAIL` response with
@@ -72,26 +85,49 @@ struct Route: Sendable {
     }
 }
 
+/// The server a route runs in, as the routes that describe it see it.
+protocol RouteHost: AnyObject, Sendable {
+    var facts: ServerFacts { get }
+    var restStats: RestStats { get }
+}
+
 /// What a route handler works with. Holds no lock: handlers call the control
 /// directly, and the control may take as long as it needs (bounded).
 struct RouteContext: Sendable {
     let request: RestRequest
     let control: any StreamControl
     let log: DebugCategory
-    /// What the server knows of itself (GET info). No default value here:
-    /// the init sets it, and a default would be built (a clock read) first
-    /// on every request.
-    var server: ServerFacts
+    /// The server answering, asked for its facts and counters only by the
+    /// routes that show them (info, metrics): a context per request that
+    /// carried both retained four of the server's shared values, a cache
+    /// line bounced between workers each time (bench P4, perf).
+    private let host: (any RouteHost)?
+    /// What a context made outside a server (tests) was given instead.
+    private let fixedServer: ServerFacts?
+    private let fixedRestStats: RestStats?
+
+    /// What the server knows of itself (GET info).
+    var server: ServerFacts { host?.facts ?? fixedServer ?? ServerFacts() }
     /// What the server answered so far (GET metrics); nil outside a server.
-    var restStats: RestStats?
+    var restStats: RestStats? { host?.restStats ?? fixedRestStats }
 
     init(request: RestRequest, control: any StreamControl, log: DebugCategory, server: ServerFacts = ServerFacts(),
          restStats: RestStats? = nil) {
         self.request = request
         self.control = control
         self.log = log
-        self.server = server
-        self.restStats = restStats
+        host = nil
+        fixedServer = server
+        fixedRestStats = restStats
+    }
+
+    init(request: RestRequest, control: any StreamControl, log: DebugCategory, host: any RouteHost) {
+        self.request = request
+        self.control = control
+        self.log = log
+        self.host = host
+        fixedServer = nil
+        fixedRestStats = nil
     }
 
     /// The body as a JSON object.
@@ -142,8 +178,8 @@ enum BuiltInRoutes {
     /// What the server dispatches: DeepStream's routes (`all`, checked
     /// against DeepStream's list by RestParseTests) plus ours that DeepStream
     /// has not (GET openapi.json).
-    static let served: [Route] = all + OpenAPIRoutes.routes + InfoRoute.routes
-        + ElementRoutes.routes + ConsoleRoutes.routes
+    static let served: [Route] = (all + OpenAPIRoutes.routes + InfoRoute.routes
+        + ElementRoutes.routes + ConsoleRoutes.routes).enumerated().map { Route($1, slot: $0) }
 
     /// Path -> route. Each path has exactly one method.
     static let byPath: [String: Route] = {
