@@ -29,7 +29,11 @@ func load(port: UInt16, path: String, clients: Int, seconds: Double) -> (Double,
 
 func runP4(_ ctx: BenchContext, _ results: Results) {
     let seconds = Double(envInt("BENCH_P4_SECONDS", 6, 1...60))
-    let rounds = 3
+    // Many short pairs in ABBA order, and the median of the pairs' ratios:
+    // on this shared machine the load of other tenants drifts within
+    // seconds, and three 2 s pairs with ours always first swung 0.75x-1.03x
+    // on one commit.
+    let rounds = envInt("BENCH_P4_PAIRS", 8, 2...64)
     let clients = envInt("BENCH_P4_CLIENTS", 4, 1...64)
     let port = freePort()
     let pipeline = Pipeline("swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) uri-list=\(ctx.clipURI) "
@@ -44,16 +48,23 @@ func runP4(_ ctx: BenchContext, _ results: Results) {
                                                       body: &answer) == 200 else { fail("P4: no stream-info answer") }
     let bare = BareCivetweb(body: String(decoding: answer, as: UTF8.self))
     var oursRuns: [(Double, Int)] = [], bareRuns: [(Double, Int)] = []
-    for _ in 0..<rounds {
-        oursRuns.append(load(port: port, path: "/api/v1/stream/get-stream-info", clients: clients, seconds: seconds / Double(rounds)))
-        bareRuns.append(load(port: bare.port, path: "/api/v1/stream/get-stream-info", clients: clients, seconds: seconds / Double(rounds)))
+    let slice = seconds / Double(rounds)
+    for round in 0..<rounds {
+        let oursFirst = round % 2 == 0
+        if oursFirst { oursRuns.append(load(port: port, path: "/api/v1/stream/get-stream-info", clients: clients, seconds: slice)) }
+        bareRuns.append(load(port: bare.port, path: "/api/v1/stream/get-stream-info", clients: clients, seconds: slice))
+        if !oursFirst { oursRuns.append(load(port: port, path: "/api/v1/stream/get-stream-info", clients: clients, seconds: slice)) }
     }
     bare.stop()
     pipeline.stop()
     let ours = oursRuns.map(\.0).reduce(0, +) / Double(rounds), oursFailed = oursRuns.map(\.1).reduce(0, +)
     let base = bareRuns.map(\.0).reduce(0, +) / Double(rounds), baseFailed = bareRuns.map(\.1).reduce(0, +)
-    results.add(Row(item: "P4", metric: "GET stream/get-stream-info req/s (\(clients) keep-alive clients, \(Int(seconds)) s in \(rounds) alternating rounds)",
+    let pairRatios = zip(oursRuns, bareRuns).map { $1.0 > 0 ? $0.0 / $1.0 : 0 }.sorted()
+    let ratio = pairRatios.count % 2 == 1 ? pairRatios[pairRatios.count / 2]
+        : (pairRatios[pairRatios.count / 2 - 1] + pairRatios[pairRatios.count / 2]) / 2
+    log("P4 pair ratios (ours/bare, sorted): " + pairRatios.map { fmt($0) }.joined(separator: " "))
+    results.add(Row(item: "P4", metric: "GET stream/get-stream-info req/s (\(clients) keep-alive clients, \(Int(seconds)) s in \(rounds) ABBA pairs; ratio: median of the pairs')",
                     ours: fmt(ours, 0) + (oursFailed > 0 ? " (\(oursFailed) failed)" : ""),
                     baseline: fmt(base, 0) + " (bare civetweb)" + (baseFailed > 0 ? " (\(baseFailed) failed)" : ""),
-                    ratio: fmt(ours / base) + "x", target: "≥ 0.90x", holds: oursFailed == 0 && ours / base >= 0.9))
+                    ratio: fmt(ratio) + "x", target: "≥ 0.90x", holds: oursFailed == 0 && ratio >= 0.9))
 }
