@@ -137,14 +137,9 @@ final class RestStats: Sendable {
     }
 
     private static let shardCount = 8
-    /// The route of each slot (`BuiltInRoutes.served`'s paths by default).
-    private let slotRoutes: [String]
-    private let shards: [Shard]
-
-    init(slotRoutes: [String] = BuiltInRoutes.served.map(\.path)) {
-        self.slotRoutes = slotRoutes
-        shards = (0..<Self.shardCount).map { _ in Shard(slotCount: slotRoutes.count) }
-    }
+    /// The route of each slot.
+    private let slotRoutes = BuiltInRoutes.served.map(\.path)
+    private let shards: [Shard] = (0..<RestStats.shardCount).map { _ in Shard(slotCount: BuiltInRoutes.served.count) }
 
     private func shard() -> Shard {
         // pthread_t is the thread's control block address: its low bits are

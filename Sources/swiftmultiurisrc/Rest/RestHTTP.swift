@@ -70,7 +70,7 @@ struct RestRequest: Sendable {
 /// look up six of them), found in one pass over the names when the request
 /// is made: a scan per lookup, each name compared folded, was a tenth of a
 /// GET's time in the handler (bench P4, perf).
-struct KnownHeaders: Sendable, Equatable {
+struct KnownHeaders: Sendable {
     enum Name: Int, CaseIterable, Sendable {
         case host, origin, authorization, connection, accept, expect, contentLength, transferEncoding
 
@@ -94,8 +94,6 @@ struct KnownHeaders: Sendable, Equatable {
     private var firstPlusOne: UInt64 = 0
     /// Per name, how many headers (a byte each, saturating at 255).
     private var counts: UInt64 = 0
-
-    init() {}
 
     init(_ headers: [(name: String, value: String)]) {
         // civetweb keeps at most 64 headers; 254 fits a byte.
