@@ -4,7 +4,8 @@
 #           byte picks a POST route, the rest is its body; seeds Tests/Fuzz/corpus
 #   http    whole HTTP requests (Tests/Fuzz/RestHTTPFuzzTarget.swift): each input is written to a real
 #           in-process RestServer over loopback, through civetweb and ServerCore.handle; seeds
-#           Tests/Fuzz/http-corpus. Fails on a crash, a non-HTTP answer, or a health GET left unanswered.
+#           Tests/Fuzz/http-corpus. Fails on a crash, a non-HTTP answer, or a health GET left unanswered
+#           (with both retries, or more than three times in a run; a single miss is printed).
 #
 #   bash scripts/fuzz.sh [SECONDS] [routes|http|all]      (defaults: 60, all; SECONDS per target)
 #
@@ -103,7 +104,7 @@ SWIFT_MULTIURISRC_FUZZ_TARGET="$name" ASAN_OPTIONS="detect_leaks=0:${ASAN_OPTION
     -artifact_prefix="$work/artifacts/" "$work/corpus" >"$log" 2>&1
 rc=$?
 set -e
-grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)|ERROR|Fatal|crash-' "$log" | tail -n 20
+grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)|ERROR|Fatal|crash-|health miss' "$log" | tail -n 20
 if [ "$rc" -ne 0 ]; then
   tail -n 40 "$log"
   echo "fuzz.sh: FAILED (libFuzzer exit $rc; reproducer in $work/artifacts/)" >&2

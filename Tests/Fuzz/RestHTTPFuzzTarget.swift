@@ -7,7 +7,8 @@
 //
 // Oracles: no crash (ASan, traps); whatever comes back starts with an HTTP/1.1
 // status line; and every 64 inputs a fresh GET of the health route still
-// answers 200 (a hung or wedged server fails the run).
+// answers 200 (a hung or wedged server fails the run; a single unanswered
+// check whose retry answers is printed, and more than three fail the run).
 import CGStreamer
 import Glibc
 import swiftcustomevents
@@ -17,13 +18,20 @@ private struct HTTPFuzzState {
     var server: RestServer
     var port: UInt16
     var inputs = 0
+    /// Health checks that got no answer but whose retry did (at most 3 per run).
+    var healthMisses = 0
 }
 
 nonisolated(unsafe) private var httpFuzzState: HTTPFuzzState? = nil
 
+/// How the last exchange ended, for the health check's message.
+nonisolated(unsafe) private var lastEnd = ""
+
 /// One request on a fresh connection: send, half-close, read until the server
 /// closes or 2 s pass. Returns the bytes answered (nil: no connection).
 private func exchange(_ bytes: UnsafeRawBufferPointer, port: UInt16) -> [UInt8]? {
+    var t0 = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t0)
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
@@ -54,7 +62,13 @@ private func exchange(_ bytes: UnsafeRawBufferPointer, port: UInt16) -> [UInt8]?
     // Bounded: at most 64 reads, each at most 2 s.
     for _ in 0..<64 {
         let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n <= 0 { break }
+        if n <= 0 {
+            var t1 = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &t1)
+            let ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1_000_000
+            lastEnd = "recv \(n) errno \(n < 0 ? errno : 0) after \(ms) ms, \(off)/\(bytes.count) sent"
+            break
+        }
         out.append(contentsOf: chunk.prefix(n))
     }
     return out
@@ -82,11 +96,25 @@ func restHTTPFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int
     state.inputs += 1
     if state.inputs % 64 == 0 {
         let health = Array("GET /api/v1/health/get-dsready-state HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
-        let ok = health.withUnsafeBytes { exchange($0, port: state.port) }
-        guard let ok, ok.starts(with: Array("HTTP/1.1 200 ".utf8)) else {
-            // What came back says which limit it was (429: the per-address cap, 503: busy, nothing: a hang).
-            let said = ok.map { $0.isEmpty ? "no answer within 2 s" : String(decoding: $0.prefix(160), as: UTF8.self) } ?? "no connection"
-            fatalError("RestHTTPFuzzTarget: the server stopped answering its health route after \(state.inputs) inputs: \(said)")
+        func ask() -> [UInt8]? { health.withUnsafeBytes { exchange($0, port: state.port) } }
+        let ok = ask()
+        if ok?.starts(with: Array("HTTP/1.1 200 ".utf8)) != true {
+            // An answer other than 200 says which limit it was (429: the per-address cap, 503: busy).
+            if let ok, !ok.isEmpty {
+                fatalError("RestHTTPFuzzTarget: health answered \(String(decoding: ok.prefix(160), as: UTF8.self)) after \(state.inputs) inputs")
+            }
+            // No answer at all: one miss in a million inputs has been seen on
+            // a loaded machine, the very next request answered. A wedged
+            // server misses the two retries too; a server that drops
+            // connections misses more than a few times.
+            let first = lastEnd
+            let retries = (0..<2).map { _ in ask() }
+            state.healthMisses += 1
+            guard retries.contains(where: { $0?.starts(with: Array("HTTP/1.1 200 ".utf8)) == true }), state.healthMisses <= 3 else {
+                fatalError("RestHTTPFuzzTarget: the server stopped answering its health route after \(state.inputs) inputs (\(state.healthMisses) misses): \(ok == nil ? "no connection" : "no answer, \(first)"); retries: \(lastEnd)")
+            }
+            let line = "RestHTTPFuzzTarget: health miss \(state.healthMisses) after \(state.inputs) inputs (\(ok == nil ? "no connection" : "no answer, \(first)")), answered on retry\n"
+            _ = Array(line.utf8).withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
         }
     }
     httpFuzzState = state
