@@ -109,6 +109,19 @@ func mallocArenaCount() -> Int {
     return (0...(bytes.count - needle.count)).filter { i in needle.indices.allSatisfy { bytes[i + $0] == needle[$0] } }.count
 }
 
+/// SOAK_LIST_FDS=1: the open descriptors and what they are, before and after
+/// the measured cycles (to tell which one a non-zero fd delta is).
+func listFds(_ when: String) {
+    guard getenv("SOAK_LIST_FDS") != nil, let dir = opendir("/proc/self/fd") else { return }
+    defer { closedir(dir) }
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        var target = [UInt8](repeating: 0, count: 512)
+        let n = readlink("/proc/self/fd/\(name)", &target, 511)
+        if n > 0 { print("fd[\(when)] \(name) -> \(String(decoding: target.prefix(n), as: UTF8.self))") }
+    }
+}
+
 nonisolated(unsafe) var maxThreads = 0  // the main thread only
 
 func threadCount() -> Int { entryCount("/proc/self/task") }
@@ -187,9 +200,16 @@ func freePort() -> UInt16 {
 let port = freePort()
 /// SOAK_BIN_PROPERTIES: more properties of the bin, as gst-launch writes them.
 let extraProperties = getenv("SOAK_BIN_PROPERTIES").map { String(cString: $0) } ?? ""
+/// fakesink keeps the last frame it got (enable-last-sample), and with it the
+/// removed source's decoder buffer pool: its frames and the pool's socketpair
+/// (GstPoll) stay until the next source's first frame, which made the fd
+/// delta 2 and RSS a pool's worth higher whenever a sample fell after a
+/// removal. The soak measures what the bin keeps, so the sink keeps nothing;
+/// SOAK_SINK_LAST_SAMPLE=1 restores fakesink's default.
+let lastSample = getenv("SOAK_SINK_LAST_SAMPLE") != nil ? "true" : "false"
 var error: UnsafeMutablePointer<GError>?
 guard let pipeline = gst_parse_launch(
-    "swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true file-loop=true drop-pipeline-eos=true width=160 height=120 \(extraProperties) ! fakesink sync=false",
+    "swiftmultiurisrcbin name=src ip-address=127.0.0.1 port=\(port) live-source=true file-loop=true drop-pipeline-eos=true width=160 height=120 \(extraProperties) ! fakesink sync=false enable-last-sample=\(lastSample)",
     &error) else { fail("pipeline does not parse") }
 guard gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else { fail("pipeline does not start") }
 
@@ -228,6 +248,7 @@ cycle(-1)
 let rssStart = rssKb()
 for i in 1..<warmup { cycle(-1 - i) }
 let fdsBefore = settledFds()
+listFds("before")
 var rssSamples: [(cycle: Int, kb: Int)] = [(0, settledRssKb())]
 let start = g_get_monotonic_time()
 for i in 0..<cycles {
@@ -261,15 +282,7 @@ func slopeKbPer1000(_ samples: [(cycle: Int, kb: Int)]) -> Int {
     return sxx > 0 ? Int((sxy / sxx * 1000).rounded()) : 0
 }
 let rssSlope = slopeKbPer1000(rssSamples)
-if getenv("SOAK_LIST_FDS") != nil, let dir = opendir("/proc/self/fd") {
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        var target = [UInt8](repeating: 0, count: 512)
-        let n = readlink("/proc/self/fd/\(name)", &target, 511)
-        if n > 0 { print("fd \(name) -> \(String(decoding: target.prefix(n), as: UTF8.self))") }
-    }
-    closedir(dir)
-}
+listFds("after")
 
 if getenv("SOAK_EXIT_LIVE") != nil {
     print("cycles=\(cycles) exit-live rss_kb=\(rssKb())")
