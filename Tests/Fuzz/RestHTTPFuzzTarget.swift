@@ -96,9 +96,10 @@ func restHTTPFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int
     state.inputs += 1
     if state.inputs % 64 == 0 {
         let health = Array("GET /api/v1/health/get-dsready-state HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
+        let healthy = Array("HTTP/1.1 200 ".utf8)
         func ask() -> [UInt8]? { health.withUnsafeBytes { exchange($0, port: state.port) } }
         let ok = ask()
-        if ok?.starts(with: Array("HTTP/1.1 200 ".utf8)) != true {
+        if ok?.starts(with: healthy) != true {
             // An answer other than 200 says which limit it was (429: the per-address cap, 503: busy).
             if let ok, !ok.isEmpty {
                 fatalError("RestHTTPFuzzTarget: health answered \(String(decoding: ok.prefix(160), as: UTF8.self)) after \(state.inputs) inputs")
@@ -107,13 +108,13 @@ func restHTTPFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int
             // a loaded machine, the very next request answered. A wedged
             // server misses the two retries too; a server that drops
             // connections misses more than a few times.
-            let first = lastEnd
+            let miss = ok == nil ? "no connection" : "no answer, \(lastEnd)"
             let retries = (0..<2).map { _ in ask() }
             state.healthMisses += 1
-            guard retries.contains(where: { $0?.starts(with: Array("HTTP/1.1 200 ".utf8)) == true }), state.healthMisses <= 3 else {
-                fatalError("RestHTTPFuzzTarget: the server stopped answering its health route after \(state.inputs) inputs (\(state.healthMisses) misses): \(ok == nil ? "no connection" : "no answer, \(first)"); retries: \(lastEnd)")
+            guard retries.contains(where: { $0?.starts(with: healthy) == true }), state.healthMisses <= 3 else {
+                fatalError("RestHTTPFuzzTarget: the server stopped answering its health route after \(state.inputs) inputs (\(state.healthMisses) misses): \(miss); retries: \(lastEnd)")
             }
-            let line = "RestHTTPFuzzTarget: health miss \(state.healthMisses) after \(state.inputs) inputs (\(ok == nil ? "no connection" : "no answer, \(first)")), answered on retry\n"
+            let line = "RestHTTPFuzzTarget: health miss \(state.healthMisses) after \(state.inputs) inputs (\(miss)), answered on retry\n"
             _ = Array(line.utf8).withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
         }
     }

@@ -141,8 +141,9 @@ extension PipelineSuites {
             let viewer0 = RtspViewer("rtsp://127.0.0.1:\(s.rtspPort)/s0")
             let viewer1 = RtspViewer("rtsp://127.0.0.1:\(s.rtspPort)/s1")
             // On a miss, the streams' states say whether the source or the output stalled.
-            #expect(viewer0.pull(untilFrames: 45, ms: 10_000), "s0: \(viewer0.frames) frames; \((try? Self.streams(s)).map { "\($0)" } ?? "?"); bin: \(s.bin.streams())")
-            #expect(viewer1.pull(untilFrames: 45, ms: 10_000), "s1: \(viewer1.frames) frames; \((try? Self.streams(s)).map { "\($0)" } ?? "?"); bin: \(s.bin.streams())")
+            func states() -> String { "\((try? Self.streams(s)).map { "\($0)" } ?? "?"); bin: \(s.bin.streams())" }
+            #expect(viewer0.pull(untilFrames: 45, ms: 10_000), "s0: \(viewer0.frames) frames; \(states())")
+            #expect(viewer1.pull(untilFrames: 45, ms: 10_000), "s1: \(viewer1.frames) frames; \(states())")
             #expect(viewer0.width == 320 && viewer0.height == 240)
             #expect(viewer0.cornerBrightness < 60, "s0 corner \(viewer0.cornerBrightness)")
             #expect(viewer1.cornerBrightness > 150, "s1 corner \(viewer1.cornerBrightness)")
